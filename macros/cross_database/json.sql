@@ -1,0 +1,48 @@
+{#- JSON text held in a string column. Paths use the `$.key` / `$[0].key` form. -#}
+
+{% macro hackle_json_text(json, path) -%}
+    {#- A scalar at `path` as text; strings without their quotes. -#}
+    {{ return(adapter.dispatch('hackle_json_text', 'hackle_export')(json, path)) }}
+{%- endmacro %}
+
+{% macro default__hackle_json_text(json, path) -%}
+    json_value({{ json }}, '{{ path }}')
+{%- endmacro %}
+
+{% macro duckdb__hackle_json_text(json, path) -%}
+    json_extract_string({{ json }}, '{{ path }}')
+{%- endmacro %}
+
+
+{% macro hackle_json_entries_join(json, path, alias) -%}
+    {#- A lateral join that yields one row per entry of the JSON object at `path`,
+        with columns `<alias>.entry_key`, `<alias>.entry_text` (the value as text:
+        strings unquoted, numbers in canonical text, nested values as compact JSON)
+        and `<alias>.entry_is_null`. Put it after `from <relation>`. -#}
+    {{ return(adapter.dispatch('hackle_json_entries_join', 'hackle_export')(json, path, alias)) }}
+{%- endmacro %}
+
+{% macro default__hackle_json_entries_join(json, path, alias) -%}
+    {{ exceptions.raise_compiler_error(
+        "Exploding JSON objects into properties is not implemented for adapter '"
+        ~ adapter.type() ~ "'. Use plain property columns instead of a JSON column."
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_json_entries_join(json, path, alias) -%}
+    {#- json_each types each value; numbers go through the same canonical text as
+        typed columns so that 3, 3.0 and "3" agree where the source agrees. -#}
+    cross join lateral (
+        select
+            je.key as entry_key,
+            case
+                when je.type = 'VARCHAR' then json_extract_string(je.value, '$')
+                when je.type = 'DOUBLE'
+                    then {{ hackle_number_text('cast(je.value as double)') }}
+                when je.type in ('BIGINT', 'UBIGINT') then cast(je.value as varchar)
+                else cast(je.value as varchar)
+            end as entry_text,
+            je.type = 'NULL' as entry_is_null
+        from json_each({{ json }}, '{{ path }}') as je
+    ) as {{ alias }}
+{%- endmacro %}

@@ -1,0 +1,91 @@
+{#- Timestamps are stored as UTC wall-clock values without a zone (`timestamp`).
+    These macros move them to and from the partition time zone without depending
+    on the session's time zone setting. -#}
+
+{% macro hackle_utc_to_local(ts, tz) -%}
+    {{ return(adapter.dispatch('hackle_utc_to_local', 'hackle_export')(ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__hackle_utc_to_local(ts, tz) -%}
+    convert_timezone('UTC', '{{ tz }}', {{ ts }})
+{%- endmacro %}
+
+{% macro duckdb__hackle_utc_to_local(ts, tz) -%}
+    {#- timezone('UTC', naive) reads the value as UTC; timezone(tz, tstz) gives the
+        wall clock in tz. Neither step looks at the session's TimeZone. -#}
+    timezone('{{ tz }}', timezone('UTC', {{ ts }}))
+{%- endmacro %}
+
+
+{% macro hackle_local_to_utc(ts, tz) -%}
+    {{ return(adapter.dispatch('hackle_local_to_utc', 'hackle_export')(ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__hackle_local_to_utc(ts, tz) -%}
+    convert_timezone('{{ tz }}', 'UTC', {{ ts }})
+{%- endmacro %}
+
+{% macro duckdb__hackle_local_to_utc(ts, tz) -%}
+    timezone('UTC', timezone('{{ tz }}', {{ ts }}))
+{%- endmacro %}
+
+
+{% macro hackle_partition_date(ts) -%}
+    {#- The export day of a UTC timestamp: its calendar date in the partition zone. -#}
+    {%- set tz = var('partition_timezone') -%}
+    {%- if tz == 'UTC' -%}
+        cast({{ ts }} as date)
+    {%- else -%}
+        cast({{ hackle_utc_to_local(ts, tz) }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_partition_day_start(day) -%}
+    {#- The UTC instant at which a partition day begins. -#}
+    {%- set tz = var('partition_timezone') -%}
+    {%- if tz == 'UTC' -%}
+        cast({{ day }} as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        {{ hackle_local_to_utc('cast(' ~ day ~ ' as ' ~ dbt.type_timestamp() ~ ')', tz) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_source_time_to_utc(ts, source_tz) -%}
+    {#- A source timestamp column without a zone, read in the source's zone. -#}
+    {%- if source_tz == 'UTC' -%}
+        {{ ts }}
+    {%- else -%}
+        {{ hackle_local_to_utc(ts, source_tz) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_to_utc_timestamp(relation, column, source_tz) -%}
+    {#- A source time column as a UTC timestamp without zone. A column that carries
+        its zone is converted; one without is read in `source_tz`. -#}
+    {%- set data_type = 'timestamp' -%}
+    {%- if execute -%}
+        {%- for c in adapter.get_columns_in_relation(relation) if c.name | lower == column | lower -%}
+            {%- set data_type = c.dtype | lower -%}
+            {{ return(hackle_zoned_to_utc(adapter.quote(column))
+                if ('with time zone' in data_type or data_type == 'timestamptz')
+                else hackle_source_time_to_utc('cast(' ~ adapter.quote(column) ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz)) }}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(hackle_source_time_to_utc('cast(' ~ adapter.quote(column) ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz)) }}
+{%- endmacro %}
+
+
+{% macro hackle_zoned_to_utc(ts) -%}
+    {{ return(adapter.dispatch('hackle_zoned_to_utc', 'hackle_export')(ts)) }}
+{%- endmacro %}
+
+{% macro default__hackle_zoned_to_utc(ts) -%}
+    convert_timezone('UTC', {{ ts }})
+{%- endmacro %}
+
+{% macro duckdb__hackle_zoned_to_utc(ts) -%}
+    timezone('UTC', {{ ts }})
+{%- endmacro %}

@@ -1,0 +1,51 @@
+{#- Helpers shared by the staging models of every source kind. -#}
+
+{% macro hackle_first_present(expressions) -%}
+    {#- The first of the expressions that is neither null nor empty text. -#}
+    {%- if expressions | length == 0 -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        coalesce(
+        {%- for expression in expressions %}
+            nullif(cast({{ expression }} as {{ dbt.type_string() }}), ''){{ "," if not loop.last }}
+        {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_unpivot_properties(relation_alias, scope, entries) -%}
+    {#- Property rows (event_row_id, property_scope, property_key, property_value)
+        from a list of [key, text expression] pairs over `relation_alias`, one row per
+        pair whose value is not null. A cross join with the list of keys reads the
+        relation once, whatever the number of keys. -#}
+    select
+        {{ relation_alias }}.event_row_id,
+        '{{ scope }}' as property_scope,
+        property_names.property_key,
+        case property_names.property_key
+        {%- for key, expression in entries %}
+            when '{{ key }}' then {{ expression }}
+        {%- endfor %}
+        end as property_value
+    from {{ relation_alias }}
+    cross join (
+        {%- for key, expression in entries %}
+        select '{{ key }}' as property_key{{ " union all" if not loop.last }}
+        {%- endfor %}
+    ) as property_names
+{%- endmacro %}
+
+
+{% macro hackle_value_text(expression, data_type) -%}
+    {#- A typed value as property text: numbers canonical, booleans true/false. -#}
+    {%- set t = data_type | lower -%}
+    {%- if t.startswith('bool') -%}
+        {{ hackle_bool_text(expression) }}
+    {%- elif t in ('double', 'float', 'float64', 'real', 'float4', 'float8', 'double precision')
+          or t.startswith('decimal') or t.startswith('numeric') -%}
+        {{ hackle_number_text('cast(' ~ expression ~ ' as ' ~ dbt.type_float() ~ ')') }}
+    {%- else -%}
+        cast({{ expression }} as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}

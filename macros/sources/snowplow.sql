@@ -1,0 +1,55 @@
+{#- Snowplow keeps self-describing events and entities in columns whose names end
+    in the schema version (`..._1_0_0`, `..._1_0_1`). A pipeline has whichever
+    versions it has seen; these macros use every version present, newest first. -#}
+
+{% macro snowplow_versioned_columns(relation, prefix) -%}
+    {#- Names of the columns of `relation` that start with `prefix`, newest first. -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set found = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if modules.re.match(prefix ~ '_[0-9]+_[0-9]+_[0-9]+$', column.name | lower) -%}
+            {%- do found.append(column.name | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set keyed = [] -%}
+    {%- for name in found -%}
+        {%- set version = name[prefix | length + 1:].split('_') | map('int') | list -%}
+        {%- do keyed.append((version, name)) -%}
+    {%- endfor -%}
+    {{ return(keyed | sort(reverse=true) | map(attribute=1) | list) }}
+{%- endmacro %}
+
+
+{% macro snowplow_entity_field(relation, prefix, field) -%}
+    {#- One field of the first entity of a versioned context or event column, as
+        text; null when the table has no such column. -#}
+    {%- set columns = snowplow_versioned_columns(relation, prefix) -%}
+    {%- if columns | length == 0 -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- elif columns | length == 1 -%}
+        {{ hackle_json_text(columns[0], '$[0].' ~ field) }}
+    {%- else -%}
+        coalesce(
+        {%- for column in columns %}
+            {{ hackle_json_text(column, '$[0].' ~ field) }}{{ "," if not loop.last }}
+        {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro snowplow_self_describing_event_columns(relation) -%}
+    {#- Every `unstruct_event_*` column: the payloads of self-describing events. -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set found = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if (column.name | lower).startswith('unstruct_event_') -%}
+            {%- do found.append(column.name | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(found | sort) }}
+{%- endmacro %}

@@ -1,0 +1,86 @@
+{#- Every map entry of every exportable event, keys lowercased, with its rank
+    among the entries that share its lowercased key. Rank 1 is exported; the
+    others are counted as key collisions. -#}
+
+with
+
+exported_events as (
+    select * from {{ ref('int_events__validated') }}
+    where row_status = 'exported'
+),
+
+source_properties as (
+    select * from {{ ref('int_properties__unioned') }}
+),
+
+-- identifiers and the required platform fields, taken from the event itself
+derived_entries as (
+    {%- set derived = [
+        ['identifiers', 'id', 'id'],
+        ['identifiers', 'device_id', 'device_id'],
+        ['identifiers', 'user_id', 'user_id'],
+        ['identifiers', 'session_id', 'session_id'],
+        ['identifiers', 'ga_session_id', 'ga_session_id'],
+        ['identifiers', 'ga_device_id', 'ga_device_id'],
+        ['platform', 'osname', 'osname'],
+        ['platform', 'version', 'version_raw'],
+        ['platform', 'osversion', 'os_version'],
+        ['platform', 'appversion', 'app_version']
+    ] %}
+    {%- for scope, key, column in derived %}
+    select
+        event_row_id,
+        '{{ scope }}' as property_scope,
+        '{{ key }}' as property_key,
+        {{ column }} as property_value,
+        0 as source_priority
+    from exported_events
+    where {{ column }} is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+-- properties the source carries, for exportable events only
+carried_entries as (
+    select
+        source_properties.event_row_id,
+        source_properties.property_scope,
+        source_properties.property_key,
+        source_properties.property_value,
+        1 as source_priority
+    from source_properties
+    inner join exported_events
+        on source_properties.event_row_id = exported_events.event_row_id
+    where source_properties.property_key is not null
+        and trim(source_properties.property_key) <> ''
+),
+
+all_entries as (
+    select * from derived_entries
+    union all
+    select * from carried_entries
+),
+
+-- one winner per lowercased key: a field of the event itself, then a key already
+-- written in lowercase, then the first original key in byte order
+keyed as (
+    select
+        event_row_id,
+        property_scope,
+        lower(property_key) as property_key,
+        property_key as original_key,
+        property_value,
+        row_number() over (
+            partition by event_row_id, property_scope, lower(property_key)
+            order by
+                source_priority,
+                case when property_key = lower(property_key) then 0 else 1 end,
+                property_key,
+                property_value
+        ) as key_rank
+    from all_entries
+)
+
+select * from keyed

@@ -1,0 +1,55 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy=hackle_incremental_strategy(),
+    hackle_window_column='dt',
+    on_schema_change='fail'
+) }}
+
+with
+
+source_rows as (
+    select * from {{ ref('int_events__validated') }}
+    {%- if is_incremental() %}
+    where {{ hackle_window_filter('dt', this) }}
+    {%- endif %}
+),
+
+-- entries dropped because another key of the same event lowercases the same
+collisions as (
+    select
+        source_rows.dt,
+        count(*) as key_collisions
+    from {{ ref('int_properties__keyed') }} as keyed
+    inner join source_rows
+        on keyed.event_row_id = source_rows.event_row_id
+        and source_rows.row_status = 'exported'
+    where keyed.key_rank > 1
+    group by source_rows.dt
+),
+
+-- every source row of the day lands in exactly one of the three outcomes
+outcomes as (
+    select
+        dt,
+        count(*) as source_rows,
+        sum(case when row_status = 'exported' then 1 else 0 end) as exported_rows,
+        sum(case when row_status = 'rejected' then 1 else 0 end) as rejected_rows,
+        sum(case when row_status = 'duplicate' then 1 else 0 end) as duplicates_removed
+    from source_rows
+    group by dt
+),
+
+final as (
+    select
+        outcomes.dt,
+        cast(outcomes.source_rows as {{ dbt.type_bigint() }}) as source_rows,
+        cast(outcomes.exported_rows as {{ dbt.type_bigint() }}) as exported_rows,
+        cast(outcomes.rejected_rows as {{ dbt.type_bigint() }}) as rejected_rows,
+        cast(outcomes.duplicates_removed as {{ dbt.type_bigint() }}) as duplicates_removed,
+        cast(coalesce(collisions.key_collisions, 0) as {{ dbt.type_bigint() }}) as key_collisions
+    from outcomes
+    left join collisions
+        on outcomes.dt = collisions.dt
+)
+
+select * from final
