@@ -1,0 +1,229 @@
+"""The ``hackle-export`` command: publish days of ``hackle_events`` as Parquet.
+
+Exit codes are those of :mod:`hackle_export.exit_codes`: 0 done, 1 unexpected
+failure, 2 usage or configuration error, 3 contract violation, 4 empty day refused,
+75 day not ready (retry later). For a range the most severe code wins
+(2 > 1 > 3 > 75 > 4 > 0); a range goes on past a day that fails, is not ready,
+is empty or breaks the contract, and stops at a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from hackle_export import __version__, console
+from hackle_export.days import day_range, parse_day, yesterday, zone
+from hackle_export.destination import open_destination
+from hackle_export.errors import ExportError, UsageError
+from hackle_export.exit_codes import ExitCode, most_severe
+from hackle_export.export import MEBIBYTE, ExportOptions, run_day
+from hackle_export.profiles import load_target
+from hackle_export.readers import open_reader
+from hackle_export.readers.base import SourceStatus, WarehouseReader
+from hackle_export.schema import IdentifiersFormat
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_LOGGER = "hackle_export"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports mistakes instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}; see hackle-export --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hackle-export",
+        description=(
+            "Publish days of hackle_events as Parquet part files under "
+            "<dest>/dt=YYYY-MM-DD/, writing _SUCCESS last."
+        ),
+        epilog=(
+            "exit codes: 0 done, 1 unexpected failure, 2 usage or configuration "
+            "error, 3 contract violation, 4 empty day refused, 75 day not ready"
+        ),
+    )
+    days = parser.add_argument_group("days (choose one way; default: yesterday)")
+    days.add_argument(
+        "--date",
+        help="one day, YYYY-MM-DD (default: yesterday in the partition time zone)",
+    )
+    days.add_argument("--start", help="first day of an inclusive range, YYYY-MM-DD")
+    days.add_argument("--end", help="last day of an inclusive range, YYYY-MM-DD")
+    days.add_argument(
+        "--all-days",
+        action="store_true",
+        help="every day that has a row in hackle_daily_summary",
+    )
+    parser.add_argument(
+        "--dest",
+        required=True,
+        help="folder or file:// URL that holds the dt=YYYY-MM-DD folders",
+    )
+    parser.add_argument(
+        "--identifiers-format",
+        choices=[f.value for f in IdentifiersFormat],
+        default=IdentifiersFormat.MAP.value,
+        help="write identifiers as map<string,string> (default) or as a JSON "
+        "object in a string",
+    )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="publish a ready day without events as one zero-row file",
+    )
+    parser.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=256.0,
+        help="start a new part file once the current one passes this size "
+        "(MiB, default 256)",
+    )
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        default=ExportOptions.batch_rows,
+        help="rows per record batch and row group "
+        f"(default {ExportOptions.batch_rows})",
+    )
+    parser.add_argument("--target", help="dbt target (default: the profile's target)")
+    parser.add_argument(
+        "--profiles-dir",
+        type=Path,
+        help="folder holding profiles.yml (default: as dbt finds it)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=Path("."),
+        help="folder holding dbt_project.yml (default: the current folder)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="debug logs and tracebacks on errors"
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check the command line; raise UsageError when it is wrong."""
+    args = build_parser().parse_args(argv)
+    ways = [
+        args.date is not None,
+        args.start is not None or args.end is not None,
+        args.all_days,
+    ]
+    if sum(ways) > 1:
+        raise UsageError(
+            "--date, --start/--end and --all-days exclude each other; use one of them"
+        )
+    if (args.start is None) != (args.end is None):
+        raise UsageError("--start and --end go together; give both")
+    args.date = parse_day(args.date, "--date") if args.date else None
+    if args.start is not None:
+        args.range = day_range(
+            parse_day(args.start, "--start"), parse_day(args.end, "--end")
+        )
+    else:
+        args.range = None
+    if args.max_file_mb <= 0:
+        raise UsageError(f"--max-file-mb {args.max_file_mb} must be above 0")
+    if args.batch_rows <= 0:
+        raise UsageError(f"--batch-rows {args.batch_rows} must be above 0")
+    return args
+
+
+def _days(
+    args: argparse.Namespace, reader: WarehouseReader, source: SourceStatus
+) -> list[date]:
+    if args.date is not None:
+        return [args.date]
+    if args.range is not None:
+        return list(args.range)
+    if args.all_days:
+        return reader.summary_days()
+    return [yesterday(zone(source.partition_timezone))]
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ExportError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"reading or writing failed ({exc}); check the destination and run again"
+    return (
+        f"unexpected {type(exc).__name__} ({exc}); run again, with --debug to see "
+        "where it failed"
+    )
+
+
+def _run(args: argparse.Namespace) -> ExitCode:
+    destination = open_destination(args.dest)
+    target = load_target(args.project_dir, args.profiles_dir, args.target)
+    reader = open_reader(target)
+    try:
+        source = reader.source_status()
+        days = _days(args, reader, source)
+        if not days:
+            console.notice("hackle_daily_summary has no days; nothing to export")
+            return ExitCode.OK
+        options = ExportOptions(
+            identifiers_format=IdentifiersFormat(args.identifiers_format),
+            allow_empty=args.allow_empty,
+            max_file_bytes=max(1, int(args.max_file_mb * MEBIBYTE)),
+            batch_rows=args.batch_rows,
+        )
+        codes = []
+        for day in days:
+            result = run_day(reader, destination, day, source, options)
+            if result.error is not None:
+                console.error(
+                    f"{day}: {_describe(result.error)}", result.error, args.debug
+                )
+            console.day(result)
+            codes.append(result.exit_code)
+        return most_severe(codes)
+    finally:
+        reader.close()
+
+
+def _log_handler(debug: bool) -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    package_logger = logging.getLogger(PACKAGE_LOGGER)
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code."""
+    try:
+        args = parse_args(argv)
+    except UsageError as exc:
+        console.error(str(exc))
+        return ExitCode.USAGE
+    except SystemExit as exc:
+        # --help and --version end the parse on purpose.
+        return int(exc.code or 0)
+
+    handler = _log_handler(args.debug)
+    try:
+        return int(_run(args))
+    except ExportError as exc:
+        console.error(str(exc), exc, args.debug)
+        return int(exc.exit_code)
+    except Exception as exc:
+        console.error(_describe(exc), exc, args.debug)
+        return int(ExitCode.FAILURE)
+    finally:
+        logging.getLogger(PACKAGE_LOGGER).removeHandler(handler)

@@ -1,0 +1,163 @@
+"""Export one day: check readiness, stream, conform, write, verify, publish."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from hackle_export import publish, verify
+from hackle_export.conform import Conformer
+from hackle_export.days import day_bounds, zone
+from hackle_export.destination import Destination
+from hackle_export.errors import ConfigError, ContractViolation, UsageError
+from hackle_export.exit_codes import ExitCode
+from hackle_export.readers.base import SourceStatus, WarehouseReader
+from hackle_export.schema import IdentifiersFormat
+from hackle_export.writer import PartWriter, new_run_id
+
+logger = logging.getLogger(__name__)
+
+MEBIBYTE = 1024 * 1024
+
+
+class DayStatus(StrEnum):
+    PUBLISHED = "published"
+    NOT_READY = "not_ready"
+    EMPTY_REFUSED = "empty_refused"
+    CONTRACT_VIOLATION = "contract_violation"
+    FAILED = "failed"
+
+
+EXIT_CODES: dict[DayStatus, ExitCode] = {
+    DayStatus.PUBLISHED: ExitCode.OK,
+    DayStatus.NOT_READY: ExitCode.NOT_READY,
+    DayStatus.EMPTY_REFUSED: ExitCode.EMPTY_REFUSED,
+    DayStatus.CONTRACT_VIOLATION: ExitCode.CONTRACT_VIOLATION,
+    DayStatus.FAILED: ExitCode.FAILURE,
+}
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    identifiers_format: IdentifiersFormat = IdentifiersFormat.MAP
+    allow_empty: bool = False
+    max_file_bytes: int = 256 * MEBIBYTE
+    batch_rows: int = 100_000
+
+
+@dataclass
+class DayResult:
+    """What happened to one day, as reported to the user."""
+
+    day: date
+    status: DayStatus = DayStatus.FAILED
+    rows: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    duplicates_removed: int = 0
+    files: list[str] = field(default_factory=list)
+    error: Exception | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return EXIT_CODES[self.status]
+
+
+def run_day(
+    reader: WarehouseReader,
+    destination: Destination,
+    day: date,
+    source: SourceStatus,
+    options: ExportOptions,
+) -> DayResult:
+    """Export ``day`` and report the outcome instead of raising.
+
+    Only usage and configuration errors are raised, because they would fail every
+    following day of a range in the same way.
+    """
+    result = DayResult(day)
+    try:
+        _export_day(reader, destination, day, source, options, result)
+    except ContractViolation as exc:
+        result.status = DayStatus.CONTRACT_VIOLATION
+        result.error = exc
+    except (UsageError, ConfigError):
+        raise
+    except Exception as exc:
+        result.status = DayStatus.FAILED
+        result.error = exc
+    return result
+
+
+def _export_day(
+    reader: WarehouseReader,
+    destination: Destination,
+    day: date,
+    source: SourceStatus,
+    options: ExportOptions,
+    result: DayResult,
+) -> None:
+    """Publish ``day`` under ``destination``, filling in ``result`` on the way."""
+    started = time.monotonic()
+    bounds = day_bounds(day, zone(source.partition_timezone))
+
+    summary = reader.day_summary(day)
+    result.rejected = reader.rejected_by_reason(day)
+    result.duplicates_removed = summary.duplicates_removed if summary else 0
+
+    if source.complete_until is None or bounds.end_utc > source.complete_until:
+        logger.info(
+            "%s is not ready: it ends at %s UTC, the source is complete until %s",
+            day,
+            bounds.end_utc,
+            source.complete_until or "no instant yet",
+        )
+        result.status = DayStatus.NOT_READY
+        return
+
+    expected_rows = summary.exported_rows if summary else 0
+    if expected_rows == 0 and not options.allow_empty:
+        logger.info("%s has no exported rows; refusing to publish an empty day", day)
+        result.status = DayStatus.EMPTY_REFUSED
+        return
+
+    fs = destination.fs
+    folder = destination.day_folder(day)
+    run_id = new_run_id()
+    publish.withdraw_success(fs, folder)
+    publish.prepare_folder(fs, folder)
+
+    conformer = Conformer(bounds, options.identifiers_format)
+    streamed_rows = 0
+    with (
+        reader.stream_events(
+            bounds.start_utc, bounds.end_utc, options.batch_rows
+        ) as batches,
+        PartWriter(
+            fs, folder, run_id, conformer.schema, options.max_file_bytes
+        ) as writer,
+    ):
+        for batch in batches:
+            writer.write(conformer.conform(batch))
+            streamed_rows += batch.num_rows
+    parts = writer.parts
+    result.files = [part.path for part in parts]
+
+    verify.verify_parts(
+        fs, parts, options.identifiers_format, streamed_rows, expected_rows
+    )
+    publish.remove_others(fs, folder, {part.path for part in parts})
+    publish.signal_success(fs, folder)
+
+    result.status = DayStatus.PUBLISHED
+    result.rows = streamed_rows
+    logger.info(
+        "published %s: %d rows in %d files to %s in %.2f s",
+        day,
+        streamed_rows,
+        len(parts),
+        folder,
+        time.monotonic() - started,
+    )

@@ -1,0 +1,58 @@
+"""Operations on one ``dt=`` folder: the only place the exporter ever writes.
+
+``_SUCCESS`` is the only completeness signal, so it is removed before anything
+else changes in the folder and written after everything else is in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+import pyarrow.fs as pafs
+
+logger = logging.getLogger(__name__)
+
+SUCCESS = "_SUCCESS"
+
+
+def success_path(folder: str) -> str:
+    return f"{folder}/{SUCCESS}"
+
+
+def withdraw_success(fs: pafs.FileSystem, folder: str) -> bool:
+    """Remove the folder's ``_SUCCESS``; return whether there was one."""
+    path = success_path(folder)
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return False
+    fs.delete_file(path)
+    logger.info("removed %s before changing the day", path)
+    return True
+
+
+def prepare_folder(fs: pafs.FileSystem, folder: str) -> None:
+    """Make sure the day folder exists."""
+    fs.create_dir(folder, recursive=True)
+
+
+def remove_others(fs: pafs.FileSystem, folder: str, keep: Collection[str]) -> list[str]:
+    """Delete every entry of ``folder`` that is not in ``keep``; return them."""
+    removed = []
+    for info in fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
+        if info.path in keep:
+            continue
+        if info.type == pafs.FileType.Directory:
+            fs.delete_dir(info.path)
+        else:
+            fs.delete_file(info.path)
+        removed.append(info.path)
+    if removed:
+        logger.info("removed %d entries of earlier runs from %s", len(removed), folder)
+    return removed
+
+
+def signal_success(fs: pafs.FileSystem, folder: str) -> str:
+    """Write the 0-byte ``_SUCCESS`` marker."""
+    path = success_path(folder)
+    fs.open_output_stream(path).close()
+    return path
