@@ -32,9 +32,9 @@
 
 {% macro default__hackle_is_finite(x) -%}
     {{ x }} not in (
-        cast('NaN' as {{ dbt.type_float() }}),
-        cast('Infinity' as {{ dbt.type_float() }}),
-        cast('-Infinity' as {{ dbt.type_float() }})
+        cast('NaN' as {{ hackle_type_double() }}),
+        cast('Infinity' as {{ hackle_type_double() }}),
+        cast('-Infinity' as {{ hackle_type_double() }})
     )
 {%- endmacro %}
 

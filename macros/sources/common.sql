@@ -44,8 +44,21 @@
         {{ hackle_bool_text(expression) }}
     {%- elif t in ('double', 'float', 'float64', 'real', 'float4', 'float8', 'double precision')
           or t.startswith('decimal') or t.startswith('numeric') -%}
-        {{ hackle_number_text('cast(' ~ expression ~ ' as ' ~ dbt.type_float() ~ ')') }}
+        {{ hackle_number_text('cast(' ~ expression ~ ' as ' ~ hackle_type_double() ~ ')') }}
     {%- else -%}
         cast({{ expression }} as {{ dbt.type_string() }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_source_relation(kind) -%}
+    {#- The source table of a source kind as a relation to inspect for columns.
+        Built from the vars rather than source(), which names a fixture inside
+        unit tests, where only the real table can say which columns exist. -#}
+    {%- set table_var = 'snowplow_events_table' if kind == 'snowplow' else kind ~ '_table' -%}
+    {{ return(api.Relation.create(
+        database=var(kind ~ '_database') or target.database,
+        schema=var(kind ~ '_schema'),
+        identifier=var(table_var)
+    )) }}
 {%- endmacro %}

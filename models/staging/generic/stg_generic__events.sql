@@ -1,6 +1,6 @@
 {{ config(enabled=hackle_source_enabled('generic')) }}
 
-{%- set events = source('generic', 'events') -%}
+{%- set events = hackle_source_relation('generic') -%}  {#- for column types only -#}
 {%- set c = var('generic_columns') -%}
 {%- set source_tz = var('generic_source_timezone') -%}
 
@@ -20,7 +20,7 @@
 with
 
 source_events as (
-    select * from {{ events }}
+    select * from {{ source('generic', 'events') }}
 ),
 
 -- the common event shape every source kind produces
@@ -47,7 +47,7 @@ renamed as (
         {{ hackle_first_present([col['session_id']]) }} as session_id,
         cast(null as {{ dbt.type_string() }}) as ga_session_id,
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
-        {{ dbt.safe_cast(col['metric'], dbt.type_float()) }} as metric_raw,
+        {{ dbt.safe_cast(col['metric'], hackle_type_double()) }} as metric_raw,
         {{ hackle_first_present([col['osname']]) }} as osname_raw,
         {{ hackle_first_present([col['version']]) }} as version_raw,
         {{ hackle_first_present([col['osversion']]) }} as os_version,

@@ -1,6 +1,6 @@
 {{ config(enabled=hackle_source_enabled('generic')) }}
 
-{%- set events = source('generic', 'events') -%}
+{%- set events = hackle_source_relation('generic') -%}  {#- for column types only -#}
 {%- set column_types = {} -%}
 {%- if execute -%}
     {%- for column in adapter.get_columns_in_relation(events) -%}

@@ -1,6 +1,6 @@
 {{ config(enabled=hackle_source_enabled('snowplow')) }}
 
-{%- set events = source('snowplow', 'events') -%}
+{%- set events = hackle_source_relation('snowplow') -%}  {#- for column discovery only -#}
 {%- set client_session = 'contexts_com_snowplowanalytics_snowplow_client_session' -%}
 {%- set mobile = 'contexts_com_snowplowanalytics_snowplow_mobile_context' -%}
 {%- set application = 'contexts_com_snowplowanalytics_mobile_application' -%}
@@ -11,7 +11,7 @@
 with
 
 source_events as (
-    select * from {{ events }}
+    select * from {{ source('snowplow', 'events') }}
 ),
 
 -- read the entities this model uses out of their versioned JSON columns
@@ -79,7 +79,7 @@ renamed as (
         {{ hackle_first_present(['domain_sessionid', 'client_session_id']) }} as session_id,
         cast(null as {{ dbt.type_string() }}) as ga_session_id,
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
-        cast(coalesce(tr_total, se_value) as {{ dbt.type_float() }}) as metric_raw,
+        cast(coalesce(tr_total, se_value) as {{ hackle_type_double() }}) as metric_raw,
         osname_raw,
         {{ hackle_first_present(var('snowplow_version_columns')) }} as version_raw,
         os_version,
