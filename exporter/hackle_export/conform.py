@@ -31,6 +31,10 @@ logger = logging.getLogger(__name__)
 FIX = "fix hackle_events and run dbt build again"
 
 
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
 def _is_text(data_type: pa.DataType) -> bool:
     return (
         pa.types.is_string(data_type)
@@ -68,8 +72,8 @@ class Conformer:
             column = batch.column(name)
             if column.null_count:
                 raise ContractViolation(
-                    f"column {name} holds {column.null_count} null values on "
-                    f"{self.bounds.day} and the contract allows none; {FIX}"
+                    f"column {name} is null in {_rows(column.null_count)} and the "
+                    f"contract allows no null; {FIX}"
                 )
             arrays.append(self._conform_column(name, column))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
@@ -104,9 +108,9 @@ class Conformer:
         if lossy_count:
             example = column[pc.index(lossy, True).as_py()]
             raise ContractViolation(
-                f"column ts holds {lossy_count} values with digits below the "
-                f"millisecond on {self.bounds.day} (first: {example}); the contract "
-                f"needs ts truncated to milliseconds, {FIX}"
+                f"column ts has digits below the millisecond in {_rows(lossy_count)} "
+                f"(first: {example}); the contract needs ts truncated to "
+                f"milliseconds, {FIX}"
             )
         ts = millis.cast(TS_TYPE)
 
@@ -119,8 +123,8 @@ class Conformer:
         if outside_count:
             example = ts[pc.index(outside, True).as_py()]
             raise ContractViolation(
-                f"column ts holds {outside_count} values outside {self.bounds.day} "
-                f"({self.bounds.start_utc} to {self.bounds.end_utc} UTC; first: "
+                f"column ts lies outside {self.bounds.day} ({self.bounds.start_utc} "
+                f"to {self.bounds.end_utc} UTC) in {_rows(outside_count)} (first: "
                 f"{example}); {FIX}"
             )
         return ts
@@ -153,8 +157,8 @@ class Conformer:
         null_values = _map_values(conformed).null_count
         if null_values:
             raise ContractViolation(
-                f"column {name} holds {null_values} map entries whose value is null "
-                f"on {self.bounds.day}; the contract leaves such entries out, {FIX}"
+                f"column {name} has map entries whose value is null ({null_values} "
+                f"of them); the contract leaves such entries out, {FIX}"
             )
         return conformed
 
@@ -164,8 +168,8 @@ class Conformer:
             as_object = dict(pairs)
             if len(as_object) != len(pairs):
                 raise ContractViolation(
-                    f"column identifiers repeats a key in one row on "
-                    f"{self.bounds.day}; map keys must be unique, {FIX}"
+                    f"column identifiers repeats a key within one row ({pairs}); "
+                    f"map keys must be unique, {FIX}"
                 )
             texts.append(
                 json.dumps(as_object, ensure_ascii=False, separators=(",", ":"))

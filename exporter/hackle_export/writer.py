@@ -36,6 +36,14 @@ class WrittenPart:
     rows: int
 
 
+@dataclass
+class _OpenPart:
+    path: str
+    sink: pa.NativeFile
+    writer: pq.ParquetWriter
+    rows: int = 0
+
+
 class PartWriter:
     """Writes batches to ``part-NNNNN-<run>.parquet`` files in one folder.
 
@@ -57,10 +65,7 @@ class PartWriter:
         self.schema = schema
         self.max_file_bytes = max_file_bytes
         self.parts: list[WrittenPart] = []
-        self._sink: pa.NativeFile | None = None
-        self._writer: pq.ParquetWriter | None = None
-        self._path = ""
-        self._rows = 0
+        self._current: _OpenPart | None = None
 
     def __enter__(self) -> PartWriter:
         return self
@@ -76,59 +81,56 @@ class PartWriter:
         else:
             self._abandon()
 
-    def _open(self) -> pq.ParquetWriter:
-        self._path = f"{self.folder}/{part_name(len(self.parts), self.run_id)}"
-        self._rows = 0
-        self._sink = self.fs.open_output_stream(self._path)
+    def _open(self) -> _OpenPart:
+        path = f"{self.folder}/{part_name(len(self.parts), self.run_id)}"
+        sink = self.fs.open_output_stream(path)
         # An explicit schema and no Spark flavour: INT64 millisecond UTC timestamps,
         # never INT96.
-        self._writer = pq.ParquetWriter(
-            self._sink,
+        writer = pq.ParquetWriter(
+            sink,
             self.schema,
             compression=COMPRESSION,
             use_deprecated_int96_timestamps=False,
         )
-        return self._writer
+        self._current = _OpenPart(path, sink, writer)
+        return self._current
 
-    def _finish(self) -> None:
-        if self._writer is None or self._sink is None:
-            return
-        self._writer.close()
-        size = self._sink.tell()
+    def _finish(self, part: _OpenPart) -> None:
+        part.writer.close()
+        size = part.sink.tell()
         # The Parquet writer leaves a sink it did not open to its owner; object
         # stores only commit the file when the stream closes.
-        self._sink.close()
-        self.parts.append(WrittenPart(self._path, self._rows))
-        logger.debug("closed %s: %d rows, %d bytes", self._path, self._rows, size)
-        self._writer = None
-        self._sink = None
+        part.sink.close()
+        self._current = None
+        self.parts.append(WrittenPart(part.path, part.rows))
+        logger.debug("closed %s: %d rows, %d bytes", part.path, part.rows, size)
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Append ``batch``; roll to a new file once the size bound is passed."""
         if batch.num_rows == 0:
             return
-        writer = self._writer or self._open()
-        writer.write_batch(batch)
-        self._rows += batch.num_rows
-        assert self._sink is not None
-        if self._sink.tell() >= self.max_file_bytes:
-            self._finish()
+        part = self._current or self._open()
+        part.writer.write_batch(batch)
+        part.rows += batch.num_rows
+        if part.sink.tell() >= self.max_file_bytes:
+            self._finish(part)
 
     def close(self) -> list[WrittenPart]:
         """Close the last file and return every part written."""
-        if not self.parts and self._writer is None:
-            self._open()
-        self._finish()
+        part = self._current
+        if part is None and not self.parts:
+            part = self._open()
+        if part is not None:
+            self._finish(part)
         return self.parts
 
     def _abandon(self) -> None:
-        # Close handles on failure; the half-written file carries no _SUCCESS and
-        # the next run of the day removes it.
+        # Only release handles: the half-written file carries no _SUCCESS and the
+        # next run of the day removes it.
+        part, self._current = self._current, None
+        if part is None:
+            return
         try:
-            if self._writer is not None:
-                self._writer.close()
+            part.writer.close()
         finally:
-            if self._sink is not None:
-                self._sink.close()
-            self._writer = None
-            self._sink = None
+            part.sink.close()
