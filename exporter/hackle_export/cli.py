@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder holding dbt_project.yml (default: the current folder)",
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log each step with its numbers (rows, files, seconds) to stderr",
+    )
+    parser.add_argument(
         "--debug", action="store_true", help="debug logs and tracebacks on errors"
     )
     parser.add_argument("--version", action="version", version=__version__)
@@ -194,14 +199,17 @@ def _run(args: argparse.Namespace) -> ExitCode:
         reader.close()
 
 
-def _log_handler(debug: bool) -> logging.Handler:
+def _log_handler(debug: bool, verbose: bool) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     package_logger = logging.getLogger(PACKAGE_LOGGER)
     package_logger.addHandler(handler)
-    package_logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    if debug:
+        package_logger.setLevel(logging.DEBUG)
+    else:
+        package_logger.setLevel(logging.INFO if verbose else logging.WARNING)
     return handler
 
 
@@ -216,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --help and --version end the parse on purpose.
         return int(exc.code or 0)
 
-    handler = _log_handler(args.debug)
+    handler = _log_handler(args.debug, args.verbose)
     try:
         return int(_run(args))
     except ExportError as exc:

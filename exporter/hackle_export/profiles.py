@@ -125,7 +125,11 @@ def load_target(
     environment = _jinja_environment(env)
 
     project_path = project_dir / PROJECT_FILE
-    project = _render(_load_yaml(project_path), environment, project_path)
+    # Only the profile name is needed; the rest of the file (hooks, vars) holds
+    # dbt's own macros, which only dbt can render.
+    project = _load_yaml(project_path)
+    if isinstance(project, dict) and project.get("profile"):
+        project["profile"] = _render(project["profile"], environment, project_path)
     if not isinstance(project, dict) or not project.get("profile"):
         raise ConfigError(
             f"{project_path} has no profile: key; add the name of the dbt profile"
@@ -140,9 +144,9 @@ def load_target(
             f"{profiles_path} has no profile named {profile_name!r}; add it or fix "
             f"the profile: key of {project_path}"
         )
-    profile = _render(profile, environment, profiles_path)
-
-    name = target_name or profile.get("target")
+    # Like dbt, render only the chosen output: another output may name
+    # environment variables that are set only where that output is used.
+    name = target_name or _render(profile.get("target"), environment, profiles_path)
     outputs = profile.get("outputs")
     if not name:
         raise ConfigError(
@@ -155,7 +159,7 @@ def load_target(
             f"profile {profile_name!r} in {profiles_path} has no output named "
             f"{name!r} (outputs: {known}); pick one with --target"
         )
-    settings = outputs[name]
+    settings = _render(outputs[name], environment, profiles_path)
     target_type = str(settings.get("type", "")).strip().lower()
     if not target_type:
         raise ConfigError(

@@ -246,6 +246,7 @@ def test_console_script_runs_as_a_subprocess(project: Project) -> None:
             "2024-01-01",
             "--end",
             "2024-01-03",
+            "--verbose",
         ],
         cwd=project.root,
         env=env,

@@ -1,0 +1,61 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make demo   build the sample events on DuckDB and export them into bucket/
+#   make test   run every test: dbt build (data and unit tests) and pytest
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+DEMO_DIR := build/demo
+DEMO_DB := $(DEMO_DIR)/hackle.duckdb
+DEMO_DEST := bucket/hackle
+# The sample is a closed, historical data set: declare it complete, so that its
+# last day is ready too.
+DEMO_VARS := {sources_complete_until: "2030-01-01 00:00:00"}
+
+TEST_DIR := build/test
+TEST_DB := $(TEST_DIR)/hackle.duckdb
+
+.PHONY: help demo test lint dbt-test pytest clean
+
+help:
+	@echo "make demo   build the sample on DuckDB and export every day into $(DEMO_DEST)/"
+	@echo "make test   run every test (ruff, dbt build with all tests, pytest)"
+	@echo "make clean  remove the virtual environment and build output"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dbt,dev]'
+	touch $(STAMP)
+
+$(DEMO_DIR)/profiles.yml $(TEST_DIR)/profiles.yml: profiles.example.yml
+	mkdir -p $(@D)
+	cp profiles.example.yml $@
+
+demo: $(STAMP) $(DEMO_DIR)/profiles.yml
+	$(BIN)/python sample_data/load_sample_data.py $(DEMO_DB)
+	HACKLE_DUCKDB_PATH=$(DEMO_DB) $(BIN)/dbt build --profiles-dir $(DEMO_DIR) \
+		--target duckdb --full-refresh --vars '$(DEMO_VARS)' --quiet
+	HACKLE_DUCKDB_PATH=$(DEMO_DB) $(BIN)/hackle-export --profiles-dir $(DEMO_DIR) \
+		--target duckdb --all-days --allow-empty --dest $(DEMO_DEST)
+
+lint: $(STAMP)
+	$(BIN)/ruff check exporter sample_data
+	$(BIN)/ruff format --check exporter sample_data
+
+dbt-test: $(STAMP) $(TEST_DIR)/profiles.yml
+	$(BIN)/python sample_data/load_sample_data.py $(TEST_DB)
+	HACKLE_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --profiles-dir $(TEST_DIR) \
+		--target duckdb --full-refresh
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint dbt-test pytest
+
+clean:
+	rm -rf $(VENV) build target dbt_packages logs

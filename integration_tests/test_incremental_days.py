@@ -1,0 +1,110 @@
+"""Incremental builds on a small generic source: late events, replaced days."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from conftest import Project
+
+# Unit tests mock the sample's source tables; a build on another table leaves
+# them out, as a production run does.
+PRODUCTION = ("--exclude-resource-type", "unit_test")
+
+VARS = {
+    "sources": ["generic"],
+    "generic_schema": "app",
+    "generic_table": "events",
+    "generic_event_properties_json": None,
+    "generic_user_properties_json": None,
+    "generic_columns": {
+        "event_time": "occurred_at",
+        "received_at": "received_at",
+        "event_name": "event_name",
+        "event_id": "event_id",
+        "id": "device_id",
+        "device_id": "device_id",
+        "osname": "os_name",
+        "version": "app_version",
+    },
+}
+
+
+def _event(number: int, day: int, received_day: int | None = None) -> str:
+    received = received_day or day
+    return (
+        f"('00000000-0000-0000-0000-{number:012d}', "
+        f"timestamp '2024-05-{day:02d} 12:00:00', "
+        f"timestamp '2024-05-{received:02d} 12:00:05', 'e', 'dev', 'iOS', '1.0')"
+    )
+
+
+def _source_project(make_project: Callable[[], Project]) -> Project:
+    project = make_project()
+    project.execute(
+        "create schema app; create table app.events (event_id varchar, "
+        "occurred_at timestamp, received_at timestamp, event_name varchar, "
+        "device_id varchar, os_name varchar, app_version varchar)"
+    )
+    # one event a day from May 1 to May 10
+    rows = ", ".join(_event(day, day) for day in range(1, 11))
+    project.execute(f"insert into app.events values {rows}")
+    project.dbt("build", "--full-refresh", *PRODUCTION, vars=VARS)
+    return project
+
+
+def _ids_by_day(project: Project) -> dict[date, set[str]]:
+    days: dict[date, set[str]] = {}
+    for day, insert_id in project.query(
+        "select cast(ts as date), insert_id from hackle_events"
+    ):
+        days.setdefault(day, set()).add(insert_id)
+    return days
+
+
+def test_an_event_two_days_late_lands_in_its_own_day(
+    make_project: Callable[[], Project],
+) -> None:
+    project = _source_project(make_project)
+    before = _ids_by_day(project)
+
+    project.execute(f"insert into app.events values {_event(99, 8, 10)}")
+    project.dbt("build", *PRODUCTION, vars=VARS)
+
+    after = _ids_by_day(project)
+    late_id = "00000000-0000-0000-0000-000000000099"
+    assert after[date(2024, 5, 8)] == before[date(2024, 5, 8)] | {late_id}
+    assert {d: ids for d, ids in after.items() if d != date(2024, 5, 8)} == {
+        d: ids for d, ids in before.items() if d != date(2024, 5, 8)
+    }
+    summary = dict(project.query("select dt, exported_rows from hackle_daily_summary"))
+    assert summary[date(2024, 5, 8)] == 2
+
+
+def test_a_rebuilt_day_is_replaced_whole(make_project: Callable[[], Project]) -> None:
+    project = _source_project(make_project)
+
+    project.execute(
+        "delete from app.events where event_id = '00000000-0000-0000-0000-000000000009'"
+    )
+    project.dbt("build", *PRODUCTION, vars=VARS)
+
+    assert date(2024, 5, 9) not in _ids_by_day(project)
+    assert project.query(
+        "select count(*) from hackle_daily_summary where dt = '2024-05-09'"
+    ) == [(0,)]
+
+
+def test_an_event_later_than_the_lookback_is_reported_not_lost(
+    make_project: Callable[[], Project],
+) -> None:
+    project = _source_project(make_project)
+    project.execute(f"insert into app.events values {_event(98, 2, 10)}")
+
+    result = project.dbt("build", *PRODUCTION, vars=VARS, check=False)
+    assert result.returncode != 0
+    assert "FAIL 1 every_source_row_accounted_for" in result.stdout
+    assert len(_ids_by_day(project)[date(2024, 5, 2)]) == 1
+
+    project.dbt("build", *PRODUCTION, vars={**VARS, "lookback_days": 9})
+    assert len(_ids_by_day(project)[date(2024, 5, 2)]) == 2
