@@ -44,8 +44,8 @@ demo: $(STAMP) $(DEMO_DIR)/profiles.yml
 		--target duckdb --all-days --allow-empty --dest $(DEMO_DEST)
 
 lint: $(STAMP)
-	$(BIN)/ruff check exporter sample_data
-	$(BIN)/ruff format --check exporter sample_data
+	$(BIN)/ruff check exporter sample_data integration_tests
+	$(BIN)/ruff format --check exporter sample_data integration_tests
 
 dbt-test: $(STAMP) $(TEST_DIR)/profiles.yml
 	$(BIN)/python sample_data/load_sample_data.py $(TEST_DB)
