@@ -7,7 +7,7 @@ and ``dbt test`` must name the test that guards that rule.
 from __future__ import annotations
 
 import pytest
-from conftest import Project
+from dbt_support import Project
 
 # One damage per rule, and the start of the name of the test that must catch it.
 DAMAGES = {

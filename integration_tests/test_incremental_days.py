@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from conftest import Project
+from dbt_support import Project
 
 # Unit tests mock the sample's source tables; a build on another table leaves
 # them out, as a production run does.

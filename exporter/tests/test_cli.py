@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from exporter_support import Project
 
 from hackle_export.cli import main
 from hackle_export.exit_codes import ExitCode, most_severe

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
-from conftest import Project
+from exporter_support import Project
 
 from hackle_export.conform import Conformer
 from hackle_export.days import day_bounds

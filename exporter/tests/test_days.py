@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import Project
+from exporter_support import Project
 
 from hackle_export.days import day_bounds, yesterday
 from hackle_export.exit_codes import ExitCode

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import Project, RecordingHandler
+from exporter_support import Project, RecordingHandler
 
 from hackle_export import verify
 from hackle_export.destination import Destination
