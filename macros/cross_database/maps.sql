@@ -1,11 +1,24 @@
 {#- The contract's map<string,string> columns. DuckDB has a real MAP type;
-    other warehouses get their own variants with the warehouse's map shape. -#}
+    every other warehouse needs its own variants in its own map shape, so the
+    default stops with a message instead of guessing. -#}
+
+{% macro hackle_maps_not_supported() -%}
+    {{ exceptions.raise_compiler_error(
+        "hackle_export has no map macros for the '" ~ adapter.type() ~ "' adapter yet;"
+        ~ " use a DuckDB target, or add " ~ adapter.type() ~ "__ variants of the"
+        ~ " macros in macros/cross_database/maps.sql"
+    ) }}
+{%- endmacro %}
 
 {% macro hackle_map_type() -%}
     {{ return(adapter.dispatch('hackle_map_type', 'hackle_export')()) }}
 {%- endmacro %}
 
 {% macro default__hackle_map_type() -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_map_type() -%}
     map(varchar, varchar)
 {%- endmacro %}
 
@@ -16,6 +29,10 @@
 {%- endmacro %}
 
 {% macro default__hackle_map_agg(key, value, order_by) -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_map_agg(key, value, order_by) -%}
     map(list({{ key }} order by {{ order_by }}), list({{ value }} order by {{ order_by }}))
 {%- endmacro %}
 
@@ -25,6 +42,10 @@
 {%- endmacro %}
 
 {% macro default__hackle_empty_map() -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_empty_map() -%}
     cast(map() as {{ hackle_map_type() }})
 {%- endmacro %}
 
@@ -35,6 +56,10 @@
 {%- endmacro %}
 
 {% macro default__hackle_map_keys(map) -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_map_keys(map) -%}
     map_keys({{ map }})
 {%- endmacro %}
 
@@ -45,6 +70,10 @@
 {%- endmacro %}
 
 {% macro default__hackle_map_value(map, key) -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_map_value(map, key) -%}
     map_extract_value({{ map }}, {{ key }})
 {%- endmacro %}
 
@@ -56,6 +85,10 @@
 {%- endmacro %}
 
 {% macro default__hackle_map_entries_join(map, alias) -%}
+    {{ hackle_maps_not_supported() }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_map_entries_join(map, alias) -%}
     cross join lateral (
         select unnest(map_keys({{ map }})) as entry_key,
             unnest(map_values({{ map }})) as entry_value

@@ -26,6 +26,11 @@
 {%- endmacro %}
 
 {% macro default__hackle_regexp_matches(value, pattern) -%}
+    {#- POSIX regular expressions, as PostgreSQL and Redshift spell them. -#}
+    ({{ value }} ~ '^({{ pattern }})$')
+{%- endmacro %}
+
+{% macro duckdb__hackle_regexp_matches(value, pattern) -%}
     regexp_full_match({{ value }}, '{{ pattern }}')
 {%- endmacro %}
 
@@ -36,6 +41,11 @@
 {%- endmacro %}
 
 {% macro default__hackle_regexp_extract(value, pattern) -%}
+    {#- PostgreSQL: substring(... from ...) returns the first capture group. -#}
+    nullif(substring(lower({{ value }}) from '{{ pattern }}'), '')
+{%- endmacro %}
+
+{% macro duckdb__hackle_regexp_extract(value, pattern) -%}
     nullif(regexp_extract({{ value }}, '{{ pattern }}', 1, 'i'), '')
 {%- endmacro %}
 

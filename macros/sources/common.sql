@@ -62,3 +62,16 @@
         identifier=var(table_var)
     )) }}
 {%- endmacro %}
+
+
+{% macro hackle_union_staged(model_suffix, columns) -%}
+    {#- `union all` of the staging model `stg_<kind>__<model_suffix>` of every
+        enabled source kind, selecting `columns` in that order. -#}
+    {%- for kind in var('sources') %}
+    select {{ columns | join(', ') }}
+    from {{ ref('stg_' ~ kind ~ '__' ~ model_suffix) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -3,24 +3,13 @@
 
 with
 
-{% for kind in var('sources') -%}
--- {{ kind }} properties
-{{ kind }}_properties as (
-    select event_row_id, property_scope, property_key, property_value
-    from {{ ref('stg_' ~ kind ~ '__properties') }}
-),
-
-{% endfor -%}
-
 unioned as (
-    {%- for kind in var('sources') %}
-    select * from {{ kind }}_properties
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ hackle_union_staged('properties', [
+        'event_row_id', 'property_scope', 'property_key', 'property_value'
+    ]) }}
 ),
 
+-- byte-identical source rows share an event_row_id and so their properties
 distinct_rows as (
     select distinct event_row_id, property_scope, property_key, property_value
     from unioned
