@@ -27,15 +27,10 @@
         {%- do problems.append("max_hours_ahead_of_receipt must be a number of hours, 0 or more") -%}
     {%- endif -%}
 
-    {%- set tz = var('partition_timezone') -%}
-    {%- if tz is not string or not modules.re.fullmatch('[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*', tz) -%}
-        {%- do problems.append(
-            "partition_timezone must be an IANA time zone name such as 'UTC' or"
-            ~ " 'Asia/Seoul'"
-        ) -%}
-    {%- elif tz != 'UTC' and modules.pytz is defined and tz not in modules.pytz.all_timezones -%}
-        {%- do problems.append("partition_timezone '" ~ tz ~ "' is not a known IANA time zone") -%}
-    {%- endif -%}
+    {%- for name in ['partition_timezone', 'generic_source_timezone'] -%}
+        {%- set problem = hackle_timezone_problem(name, var(name)) -%}
+        {%- if problem %}{% do problems.append(problem) %}{% endif -%}
+    {%- endfor -%}
 
     {%- set accepted = var('accepted_os_names') -%}
     {%- if accepted is string or accepted | length == 0 -%}
@@ -44,20 +39,17 @@
 
     {%- for name in ['min_event_time', 'sources_complete_until'] -%}
         {%- set value = var(name) -%}
-        {%- if value is not none and not modules.re.fullmatch(
-                '\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d+)?)?)?', value | string) -%}
-            {%- do problems.append(name ~ " must be a UTC time written 'YYYY-MM-DD HH:MM:SS'") -%}
+        {%- if value is not none and not hackle_is_valid_time(value | string) -%}
+            {%- do problems.append(
+                name ~ " is '" ~ value ~ "', which is not a UTC time written"
+                ~ " 'YYYY-MM-DD HH:MM:SS'"
+            ) -%}
         {%- endif -%}
     {%- endfor -%}
 
-    {%- if 'generic' in sources -%}
-        {%- set columns = var('generic_columns') -%}
-        {%- for required in ['event_time', 'event_name', 'id', 'device_id', 'osname', 'version'] -%}
-            {%- if not columns.get(required) -%}
-                {%- do problems.append(
-                    "generic_columns." ~ required ~ " must name a column of the generic table"
-                ) -%}
-            {%- endif -%}
+    {%- if sources is not string -%}
+        {%- for kind in sources if kind in known_sources -%}
+            {%- do problems.extend(hackle_source_table_problems(kind)) -%}
         {%- endfor -%}
     {%- endif -%}
 
@@ -73,4 +65,92 @@
 
 {% macro hackle_source_enabled(kind) -%}
     {{ return(kind in var('sources')) }}
+{%- endmacro %}
+
+
+{% macro hackle_timezone_problem(name, tz) -%}
+    {#- A sentence about what is wrong with a time zone var, or ''. -#}
+    {%- if tz is not string or not modules.re.fullmatch('[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*', tz) -%}
+        {{ return(name ~ " must be an IANA time zone name such as 'UTC' or 'Asia/Seoul'") }}
+    {%- elif tz != 'UTC' and tz not in modules.pytz.all_timezones -%}
+        {{ return(name ~ " '" ~ tz ~ "' is not a known IANA time zone") }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{% macro hackle_is_valid_time(text) -%}
+    {#- True for 'YYYY-MM-DD[ HH:MM[:SS[.fff]]]' naming a real calendar instant. -#}
+    {%- set m = modules.re.fullmatch(
+        '(\d{4})-(\d{2})-(\d{2})( (\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?)?', text) -%}
+    {%- if not m -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set year, month, day = m.group(1) | int, m.group(2) | int, m.group(3) | int -%}
+    {%- set leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 -%}
+    {%- set month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {%- if month < 1 or month > 12 or day < 1 or day > month_days[month - 1] -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if m.group(4) and ((m.group(5) | int) > 23 or (m.group(6) | int) > 59
+            or (m.group(8) or '0') | int > 59) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+
+{% macro hackle_source_table_problems(kind) -%}
+    {#- Sentences about a source kind's table: that it exists and has every
+        column the vars name. Empty at parse time, when nothing can be looked up. -#}
+    {%- set problems = [] -%}
+    {%- if not execute -%}
+        {{ return(problems) }}
+    {%- endif -%}
+    {%- set wanted = hackle_source_relation(kind) -%}
+    {%- set relation = adapter.get_relation(
+        database=wanted.database, schema=wanted.schema, identifier=wanted.identifier
+    ) -%}
+    {%- if relation is none -%}
+        {%- do problems.append(
+            "the " ~ kind ~ " source table " ~ wanted ~ " does not exist; set "
+            ~ kind ~ "_schema and " ~ ('snowplow_events_table' if kind == 'snowplow' else kind ~ '_table')
+            ~ " to your table, or remove " ~ kind ~ " from sources"
+        ) -%}
+        {{ return(problems) }}
+    {%- endif -%}
+    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- set named = [] -%}
+    {%- if kind == 'generic' -%}
+        {%- set columns = var('generic_columns') -%}
+        {%- for required in ['event_time', 'event_name', 'id', 'device_id', 'osname', 'version'] -%}
+            {%- if not columns.get(required) -%}
+                {%- do problems.append(
+                    "generic_columns." ~ required ~ " must name a column of the generic table"
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for field, column in columns.items() if column -%}
+            {%- do named.append(['generic_columns.' ~ field, column]) -%}
+        {%- endfor -%}
+        {%- for scope in ['event', 'user', 'platform'] -%}
+            {%- for column in var('generic_' ~ scope ~ '_property_columns') -%}
+                {%- do named.append(['generic_' ~ scope ~ '_property_columns', column]) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- for name in ['generic_event_properties_json', 'generic_user_properties_json'] if var(name) -%}
+            {%- do named.append([name, var(name)]) -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- for column in ['event_id', 'collector_tstamp', 'derived_tstamp', 'event_name', 'platform', 'v_tracker'] -%}
+            {%- do named.append(['the Snowplow atomic events schema', column]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for setting, column in named if column | lower not in present -%}
+        {%- do problems.append(
+            setting ~ " names the column '" ~ column ~ "', which " ~ relation
+            ~ " does not have"
+        ) -%}
+    {%- endfor -%}
+    {{ return(problems) }}
 {%- endmacro %}

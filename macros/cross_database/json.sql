@@ -18,7 +18,8 @@
     {#- A lateral join that yields one row per entry of the JSON object at `path`,
         with columns `<alias>.entry_key`, `<alias>.entry_text` (the value as text:
         strings unquoted, numbers in canonical text, nested values as compact JSON)
-        and `<alias>.entry_is_null`. Put it after `from <relation>`. -#}
+        and `<alias>.entry_is_null`. Put it after `from <relation>`. Text that is
+        not a JSON object there yields no rows (see hackle_json_is_object). -#}
     {{ return(adapter.dispatch('hackle_json_entries_join', 'hackle_export')(json, path, alias)) }}
 {%- endmacro %}
 
@@ -43,6 +44,44 @@
                 else cast(je.value as varchar)
             end as entry_text,
             je.type = 'NULL' as entry_is_null
-        from json_each({{ json }}, '{{ path }}') as je
+        from json_each(
+            case when {{ hackle_json_is_object(json, path) }} then {{ json }} end,
+            '{{ path }}'
+        ) as je
     ) as {{ alias }}
+{%- endmacro %}
+
+
+{% macro hackle_json_is_object(json, path='$') -%}
+    {#- True when `json` is valid JSON text holding an object at `path`. -#}
+    {{ return(adapter.dispatch('hackle_json_is_object', 'hackle_export')(json, path)) }}
+{%- endmacro %}
+
+{% macro default__hackle_json_is_object(json, path) -%}
+    {{ exceptions.raise_compiler_error(
+        "hackle_json_is_object is not implemented for adapter '" ~ adapter.type() ~ "'"
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_json_is_object(json, path) -%}
+    coalesce(
+        case when json_valid({{ json }}) then json_type({{ json }}, '{{ path }}') = 'OBJECT' end,
+        false
+    )
+{%- endmacro %}
+
+
+{% macro hackle_json_properties_valid(columns, path='$') -%}
+    {#- True when each JSON property column is blank or holds an object at
+        `path`; a row with anything else is held back as invalid_properties. -#}
+    {%- if columns | length == 0 -%}
+        true
+    {%- else -%}
+        (
+        {%- for column in columns %}
+            ({{ hackle_is_blank(column) }} or {{ hackle_json_is_object(column, path) }})
+            {%- if not loop.last %} and{% endif %}
+        {%- endfor %}
+        )
+    {%- endif -%}
 {%- endmacro %}

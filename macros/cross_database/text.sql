@@ -90,3 +90,27 @@
         else {{ hackle_uuid_text(hackle_hash(["'" ~ source_kind ~ "'"] + fallback_expressions)) }}
     end
 {%- endmacro %}
+
+
+{% macro hackle_is_blank(value) -%}
+    {#- True for null, empty text, and text of white space only (tabs, no-break
+        spaces and other Unicode separators included). -#}
+    {{ return(adapter.dispatch('hackle_is_blank', 'hackle_export')(value)) }}
+{%- endmacro %}
+
+{% macro default__hackle_is_blank(value) -%}
+    coalesce(cast({{ value }} as {{ dbt.type_string() }}) ~ '^[[:space:]]*$', true)
+{%- endmacro %}
+
+{% macro duckdb__hackle_is_blank(value) -%}
+    coalesce(regexp_full_match(cast({{ value }} as varchar), '[\s\p{Z}]*'), true)
+{%- endmacro %}
+
+
+{% macro hackle_unless_blank(value) -%}
+    {#- The value as text, or null when it is blank. -#}
+    case
+        when not {{ hackle_is_blank(value) }}
+            then cast({{ value }} as {{ dbt.type_string() }})
+    end
+{%- endmacro %}

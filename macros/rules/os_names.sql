@@ -7,6 +7,6 @@
         when lower(trim({{ osname }})) = 'android' then 'Android'
         when lower(trim({{ osname }})) in ('ios', 'iphone os', 'iphoneos', 'ipados', 'ipad os')
             then 'iOS'
-        else nullif(trim({{ osname }}), '')
+        else {{ hackle_unless_blank('trim(' ~ osname ~ ')') }}
     end
 {%- endmacro %}

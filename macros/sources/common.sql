@@ -1,13 +1,14 @@
 {#- Helpers shared by the staging models of every source kind. -#}
 
 {% macro hackle_first_present(expressions) -%}
-    {#- The first of the expressions that is neither null nor empty text. -#}
+    {#- The first of the expressions that is not blank (null, empty or only
+        white space), as text. -#}
     {%- if expressions | length == 0 -%}
         cast(null as {{ dbt.type_string() }})
     {%- else -%}
         coalesce(
         {%- for expression in expressions %}
-            nullif(cast({{ expression }} as {{ dbt.type_string() }}), ''){{ "," if not loop.last }}
+            {{ hackle_unless_blank(expression) }}{{ "," if not loop.last }}
         {%- endfor %}
         )
     {%- endif -%}

@@ -25,9 +25,9 @@ canonical as (
     select
         *,
         {{ dbt.date_trunc('millisecond', 'event_time') }} as ts,
-        nullif(trim(event_name), '') as event_key,
+        {{ hackle_unless_blank('event_name') }} as event_key,
         {{ hackle_canonical_osname('osname_raw') }} as osname,
-        {{ hackle_metric_is_valid('metric_raw') }} as metric_is_valid
+        {{ hackle_metric_is_valid('metric_text') }} as metric_is_valid
     from ranked
 ),
 
@@ -44,12 +44,13 @@ reasoned as (
                 'coalesce(received_at, ' ~ hackle_run_started_at() ~ ')'
             ) }} then 'timestamp_in_future'
             when event_key is null then 'missing_event_key'
-            when id is null then 'missing_id'
-            when device_id is null then 'missing_device_id'
+            when {{ hackle_is_blank('id') }} then 'missing_id'
+            when {{ hackle_is_blank('device_id') }} then 'missing_device_id'
             when osname is null then 'missing_osname'
             when osname not in ('{{ accepted | join("', '") }}') then 'unknown_osname'
-            when version_raw is null then 'missing_version'
+            when {{ hackle_is_blank('version_raw') }} then 'missing_version'
             when not metric_is_valid then 'invalid_metric'
+            when not properties_are_valid then 'invalid_properties'
         end as rejection_reason
     from canonical
 ),

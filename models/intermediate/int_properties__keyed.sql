@@ -35,7 +35,7 @@ derived_entries as (
         {{ column }} as property_value,
         0 as source_priority
     from exported_events
-    where {{ column }} is not null
+    where not {{ hackle_is_blank(column) }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -53,8 +53,7 @@ carried_entries as (
     from source_properties
     inner join exported_events
         on source_properties.event_row_id = exported_events.event_row_id
-    where source_properties.property_key is not null
-        and trim(source_properties.property_key) <> ''
+    where not {{ hackle_is_blank('source_properties.property_key') }}
 ),
 
 all_entries as (

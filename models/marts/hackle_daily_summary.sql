@@ -1,3 +1,8 @@
+{#- Built after the two models it counts, so that a run in which either fails
+    leaves the summary of the previous run in place rather than one that
+    disagrees with them. -#}
+-- depends_on: {{ ref('hackle_events') }}
+-- depends_on: {{ ref('hackle_events_rejected') }}
 {{ config(
     materialized='incremental',
     incremental_strategy=hackle_incremental_strategy(),

@@ -40,7 +40,7 @@ final as (
         exported_events.event_key,
         identifiers_maps.entries as identifiers,
         exported_events.insert_id,
-        {{ hackle_metric_value('exported_events.metric_raw') }} as metric_value,
+        {{ hackle_metric_value('exported_events.metric_text') }} as metric_value,
         coalesce(user_maps.entries, {{ hackle_empty_map() }}) as user_properties,
         coalesce(event_maps.entries, {{ hackle_empty_map() }}) as event_properties,
         platform_maps.entries as platform_properties

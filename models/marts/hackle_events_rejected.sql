@@ -30,7 +30,7 @@ final as (
         device_id,
         osname_raw,
         version_raw,
-        metric_raw
+        metric_text
     from rejected
 )
 

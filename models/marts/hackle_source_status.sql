@@ -1,3 +1,6 @@
+{#- Built last, so that a day only becomes ready for the exporter once every
+    mart of the run has been built. -#}
+-- depends_on: {{ ref('hackle_daily_summary') }}
 {{ config(materialized='table') }}
 
 with

@@ -1,11 +1,11 @@
-{#- Fails for every row whose map lacks one of `keys` or holds an empty value there. -#}
+{#- Fails for every row whose map lacks one of `keys` or holds a blank value there. -#}
 {% test map_has_keys(model, column_name, keys) %}
 
 select {{ column_name }}
 from {{ model }}
 where
 {%- for key in keys %}
-    coalesce({{ hackle_map_value(column_name, "'" ~ key ~ "'") }}, '') = ''
+    {{ hackle_is_blank(hackle_map_value(column_name, "'" ~ key ~ "'")) }}
     {%- if not loop.last %} or{% endif %}
 {%- endfor %}
 

@@ -1,4 +1,4 @@
-{#- Fails for every row of a map column with a key that is empty or not lowercase. -#}
+{#- Fails for every row of a map column with a key that is blank or not lowercase. -#}
 {% test map_keys_are_lowercase(model, column_name) %}
 
 with
@@ -11,8 +11,7 @@ entries as (
 
 select entry_key
 from entries
-where entry_key is null
-    or entry_key = ''
+where {{ hackle_is_blank('entry_key') }}
     or entry_key <> lower(entry_key)
 
 {% endtest %}

@@ -3,6 +3,7 @@
 
 select {{ column_name }}
 from {{ model }}
-where trim({{ column_name }}) = ''
+where {{ column_name }} is not null
+    and {{ hackle_is_blank(column_name) }}
 
 {% endtest %}

@@ -47,7 +47,12 @@ renamed as (
         {{ hackle_first_present([col['session_id']]) }} as session_id,
         cast(null as {{ dbt.type_string() }}) as ga_session_id,
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
-        {{ dbt.safe_cast(col['metric'], hackle_type_double()) }} as metric_raw,
+        cast({{ col['metric'] }} as {{ dbt.type_string() }}) as metric_text,
+        {%- set json_columns = [] %}
+        {%- for name in ['generic_event_properties_json', 'generic_user_properties_json'] if var(name) %}
+        {%- do json_columns.append(adapter.quote(var(name))) %}
+        {%- endfor %}
+        {{ hackle_json_properties_valid(json_columns) }} as properties_are_valid,
         {{ hackle_first_present([col['osname']]) }} as osname_raw,
         {{ hackle_first_present([col['version']]) }} as version_raw,
         {{ hackle_first_present([col['osversion']]) }} as os_version,

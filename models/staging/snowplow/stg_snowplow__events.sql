@@ -79,7 +79,10 @@ renamed as (
         {{ hackle_first_present(['domain_sessionid', 'client_session_id']) }} as session_id,
         cast(null as {{ dbt.type_string() }}) as ga_session_id,
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
-        cast(coalesce(tr_total, se_value) as {{ hackle_type_double() }}) as metric_raw,
+        cast(coalesce(tr_total, se_value) as {{ dbt.type_string() }}) as metric_text,
+        {{ hackle_json_properties_valid(
+            snowplow_self_describing_event_columns(events), '$[0]'
+        ) }} as properties_are_valid,
         osname_raw,
         {{ hackle_first_present(var('snowplow_version_columns')) }} as version_raw,
         os_version,
