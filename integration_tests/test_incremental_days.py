@@ -95,11 +95,29 @@ def test_a_rebuilt_day_is_replaced_whole(make_project: Callable[[], Project]) ->
     ) == [(0,)]
 
 
-def test_an_event_later_than_the_lookback_is_reported_not_lost(
+def test_an_event_received_late_beyond_the_lookback_lands_in_its_day(
     make_project: Callable[[], Project],
 ) -> None:
     project = _source_project(make_project)
+    before = _ids_by_day(project)
+
+    # received on May 10 for May 2, eight days before the newest day
     project.execute(f"insert into app.events values {_event(98, 2, 10)}")
+    project.dbt("build", *PRODUCTION, vars=VARS)
+
+    after = _ids_by_day(project)
+    assert after[date(2024, 5, 2)] == before[date(2024, 5, 2)] | {
+        "00000000-0000-0000-0000-000000000098"
+    }
+    assert len(after[date(2024, 5, 1)]) == 1
+
+
+def test_a_backfill_of_old_rows_is_reported_not_lost(
+    make_project: Callable[[], Project],
+) -> None:
+    project = _source_project(make_project)
+    # an old row loaded now with its old receipt time: no window reaches it
+    project.execute(f"insert into app.events values {_event(97, 2, 2)}")
 
     result = project.dbt("build", *PRODUCTION, vars=VARS, check=False)
     assert result.returncode != 0

@@ -1,7 +1,8 @@
 {#- Incremental by day. Each run rebuilds every partition day from `lookback_days`
-    before the newest day already in the model, so late events land in their own
-    day, and replaces those days whole: rows that changed or were withdrawn since
-    the last run do not survive. The model's query filters with
+    before the newest day already in the model, and every older day that has
+    received rows since then, so late events land in their own day; it replaces
+    those days whole: rows that changed or were withdrawn since the last run do not
+    survive. The model's query filters with
     `hackle_window_filter(column, this)`; the `hackle_replace_days` strategy deletes
     the same window from the model before inserting the new rows. -#}
 
@@ -30,12 +31,25 @@
 
 
 {% macro hackle_window_filter(column, relation) -%}
-    {#- True for rows inside the rebuild window. `column` is `dt` (a partition day)
-        or a UTC timestamp column. -#}
+    {#- True for rows of the days to rebuild: every day from the window's first day
+        on, and every older day that received a row since that day began (a late
+        event, or a late copy of one), so that it is rebuilt whole. Rows counted
+        under no day (no time at all) are rebuilt on every run. `column` is `dt` (a
+        partition day) or a UTC timestamp column. -#}
+    {%- set first_day = hackle_window_start_day(column, relation) -%}
+    {%- set late_days -%}
+        select distinct late.dt
+        from {{ ref('int_events__validated') }} as late
+        where late.received_at >= {{ hackle_partition_day_start(first_day) }}
+            and late.dt is not null
+    {%- endset -%}
     {%- if column == 'dt' -%}
-        dt >= {{ hackle_window_start_day(column, relation) }}
+        (dt >= {{ first_day }} or dt is null or dt in ({{ late_days }}))
     {%- else -%}
-        {{ column }} >= {{ hackle_partition_day_start(hackle_window_start_day(column, relation)) }}
+        (
+            {{ column }} >= {{ hackle_partition_day_start(first_day) }}
+            or {{ hackle_partition_date(column) }} in ({{ late_days }})
+        )
     {%- endif -%}
 {%- endmacro %}
 
