@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SAMPLE_ROWS = 302  # 290 Snowplow rows and 12 generic rows
 
 
 @dataclass
@@ -25,6 +24,8 @@ class Project:
 
     workdir: Path
     database: Path
+    # rows the sample loader put in each source kind's tables
+    loaded: dict[str, int] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -87,12 +88,16 @@ def new_project(workdir: Path) -> Project:
 
 
 def load_sample(project: Project) -> None:
-    subprocess.run(
+    """Load the bundled sample into the project's DuckDB file."""
+    result = subprocess.run(
         [
             sys.executable,
             str(REPO / "sample_data" / "load_sample_data.py"),
+            "--counts",
             str(project.database),
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    project.loaded = json.loads(result.stdout)

@@ -1,15 +1,18 @@
 """Load the bundled sample events into an embedded DuckDB file.
 
-Creates the tables that the default vars in dbt_project.yml point at:
-``atomic.events`` (Snowplow web and mobile rows in one table) and
-``demo_app.events`` (the generic source). Existing tables are replaced, so the
-script can run before every demo or test build.
+Creates the tables that the default vars in dbt_project.yml point at, one loader
+per source kind (``sample_data/<kind>/load.py``, a function ``load(con) -> rows``).
+Existing tables are replaced, so the script can run before every demo or test
+build. ``--counts`` prints the rows loaded per source kind as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -17,77 +20,45 @@ import duckdb
 logger = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parent
-
-# Column types of Snowplow's atomic.events that the models read as non-text.
-SNOWPLOW_TIMESTAMP_COLUMNS = (
-    "etl_tstamp",
-    "collector_tstamp",
-    "dvce_created_tstamp",
-    "dvce_sent_tstamp",
-    "refr_dvce_tstamp",
-    "derived_tstamp",
-    "true_tstamp",
-    "load_tstamp",
-)
-SNOWPLOW_DOUBLE_COLUMNS = ("se_value", "tr_total", "ti_price")
+SOURCE_KINDS = ("snowplow", "generic", "ga4", "segment", "amplitude")
 
 
-def _csv(path: Path) -> str:
-    return f"read_csv('{path.as_posix()}', header = true, all_varchar = true)"
+def _loader(kind: str) -> Callable[[duckdb.DuckDBPyConnection], int]:
+    path = SAMPLE_DIR / kind / "load.py"
+    spec = importlib.util.spec_from_file_location(f"sample_{kind}_load", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"no sample loader at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load
 
 
-def load(database: Path) -> None:
-    """Replace the sample source tables in ``database``."""
-    web = SAMPLE_DIR / "snowplow" / "snowplow_web_events.csv"
-    mobile = SAMPLE_DIR / "snowplow_mobile" / "snowplow_mobile_events.csv"
-    generic = SAMPLE_DIR / "generic" / "app_events.csv"
-
-    casts = [f"cast({c} as timestamp) as {c}" for c in SNOWPLOW_TIMESTAMP_COLUMNS]
-    casts += [f"cast({c} as double) as {c}" for c in SNOWPLOW_DOUBLE_COLUMNS]
-
+def load(database: Path) -> dict[str, int]:
+    """Replace every sample source table in ``database``; return rows per kind."""
+    counts = {}
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema if not exists atomic")
-        con.execute(
-            f"""
-            create or replace table atomic.events as
-            with all_rows as (
-                select * from {_csv(web)}
-                union all by name
-                select * from {_csv(mobile)}
-            )
-            select * replace ({", ".join(casts)}) from all_rows
-            """
-        )
-        con.execute("create schema if not exists demo_app")
-        con.execute(
-            f"""
-            create or replace table demo_app.events as
-            select * replace (
-                cast(occurred_at as timestamp) as occurred_at,
-                cast(received_at as timestamp) as received_at,
-                cast(revenue as double) as revenue
-            )
-            from {_csv(generic)}
-            """
-        )
-        counts = con.execute(
-            "select (select count(*) from atomic.events),"
-            " (select count(*) from demo_app.events)"
-        ).fetchone()
-    logger.info(
-        "loaded %s Snowplow rows and %s generic rows into %s",
-        counts[0] if counts else "?",
-        counts[1] if counts else "?",
-        database,
-    )
+        for kind in SOURCE_KINDS:
+            if (SAMPLE_DIR / kind / "load.py").exists():
+                counts[kind] = _loader(kind)(con)
+    return counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database", type=Path, help="DuckDB file to load into")
+    parser.add_argument(
+        "--counts", action="store_true", help="print rows per source kind as JSON"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    load(args.database)
+    counts = load(args.database)
+    if args.counts:
+        print(json.dumps(counts))
+    logger.info(
+        "loaded %s into %s",
+        ", ".join(f"{rows} {kind} rows" for kind, rows in counts.items()),
+        args.database,
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
     run with one sentence instead of failing deep inside a model. -#}
 
 {% macro hackle_validate_vars() %}
-    {%- set known_sources = ['snowplow', 'generic'] -%}
+    {%- set known_sources = ['snowplow', 'generic', 'ga4', 'segment', 'amplitude'] -%}
     {%- set problems = [] -%}
 
     {%- set sources = var('sources') -%}
@@ -101,55 +101,45 @@
 
 
 {% macro hackle_source_table_problems(kind) -%}
-    {#- Sentences about a source kind's table: that it exists and has every
-        column the vars name. Empty at parse time, when nothing can be looked up. -#}
-    {%- set problems = [] -%}
+    {#- Sentences about a source kind's tables, from the kind's own check in
+        macros/sources/<kind>.sql. Empty at parse time, when nothing can be looked
+        up. -#}
     {%- if not execute -%}
-        {{ return(problems) }}
+        {{ return([]) }}
+    {%- elif kind == 'snowplow' -%}
+        {{ return(snowplow_source_problems()) }}
+    {%- elif kind == 'generic' -%}
+        {{ return(generic_source_problems()) }}
+    {%- elif kind == 'ga4' -%}
+        {{ return(ga4_source_problems()) }}
+    {%- elif kind == 'segment' -%}
+        {{ return(segment_source_problems()) }}
+    {%- elif kind == 'amplitude' -%}
+        {{ return(amplitude_source_problems()) }}
     {%- endif -%}
-    {%- set wanted = hackle_source_relation(kind) -%}
-    {%- set relation = adapter.get_relation(
-        database=wanted.database, schema=wanted.schema, identifier=wanted.identifier
+    {{ return([]) }}
+{%- endmacro %}
+
+
+{% macro hackle_table_problems(kind, relation, table_settings, named_columns) -%}
+    {#- Sentences about one source table: that `relation` exists, and has every
+        column in `named_columns`, a list of [the setting that names it, column].
+        `table_settings` names the vars that say where the table is. -#}
+    {%- set found = adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
     ) -%}
-    {%- if relation is none -%}
-        {%- do problems.append(
-            "the " ~ kind ~ " source table " ~ wanted ~ " does not exist; set "
-            ~ kind ~ "_schema and " ~ ('snowplow_events_table' if kind == 'snowplow' else kind ~ '_table')
-            ~ " to your table, or remove " ~ kind ~ " from sources"
-        ) -%}
-        {{ return(problems) }}
+    {%- if found is none -%}
+        {{ return([
+            "the " ~ kind ~ " source table " ~ relation ~ " does not exist; set "
+            ~ table_settings | join(' and ') ~ " to your table, or remove " ~ kind
+            ~ " from sources"
+        ]) }}
     {%- endif -%}
-    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-    {%- set named = [] -%}
-    {%- if kind == 'generic' -%}
-        {%- set columns = var('generic_columns') -%}
-        {%- for required in ['event_time', 'event_name', 'id', 'device_id', 'osname', 'version'] -%}
-            {%- if not columns.get(required) -%}
-                {%- do problems.append(
-                    "generic_columns." ~ required ~ " must name a column of the generic table"
-                ) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- for field, column in columns.items() if column -%}
-            {%- do named.append(['generic_columns.' ~ field, column]) -%}
-        {%- endfor -%}
-        {%- for scope in ['event', 'user', 'platform'] -%}
-            {%- for column in var('generic_' ~ scope ~ '_property_columns') -%}
-                {%- do named.append(['generic_' ~ scope ~ '_property_columns', column]) -%}
-            {%- endfor -%}
-        {%- endfor -%}
-        {%- for name in ['generic_event_properties_json', 'generic_user_properties_json'] if var(name) -%}
-            {%- do named.append([name, var(name)]) -%}
-        {%- endfor -%}
-    {%- else -%}
-        {%- for column in ['event_id', 'collector_tstamp', 'derived_tstamp', 'event_name', 'platform', 'v_tracker'] -%}
-            {%- do named.append(['the Snowplow atomic events schema', column]) -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- for setting, column in named if column | lower not in present -%}
+    {%- set present = adapter.get_columns_in_relation(found) | map(attribute='name') | map('lower') | list -%}
+    {%- set problems = [] -%}
+    {%- for setting, column in named_columns if column | lower not in present -%}
         {%- do problems.append(
-            setting ~ " names the column '" ~ column ~ "', which " ~ relation
-            ~ " does not have"
+            setting ~ " names the column '" ~ column ~ "', which " ~ found ~ " does not have"
         ) -%}
     {%- endfor -%}
     {{ return(problems) }}

@@ -53,3 +53,18 @@
     {%- endfor -%}
     {{ return(found | sort) }}
 {%- endmacro %}
+
+
+{% macro snowplow_source_problems() -%}
+    {#- The atomic events table exists and has the atomic columns the models read. -#}
+    {%- set named = [] -%}
+    {%- for column in ['event_id', 'collector_tstamp', 'derived_tstamp', 'dvce_created_tstamp',
+                       'event_name', 'platform', 'v_tracker', 'useragent', 'domain_userid',
+                       'network_userid', 'user_id', 'domain_sessionid', 'se_value', 'tr_total'] -%}
+        {%- do named.append(['the Snowplow atomic events schema', column]) -%}
+    {%- endfor -%}
+    {{ return(hackle_table_problems(
+        'snowplow', hackle_source_relation('snowplow'),
+        ['snowplow_schema', 'snowplow_events_table'], named
+    )) }}
+{%- endmacro %}

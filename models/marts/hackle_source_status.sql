@@ -5,27 +5,23 @@
 
 with
 
-events as (
-    select * from {{ ref('int_events__unioned') }}
-),
-
--- each source kind is complete up to the newest event it has received
+-- how far each source kind is complete (stg_<kind>__completeness)
 per_source as (
-    select
-        source_kind,
-        max(received_at) as newest_received_at
-    from events
-    group by source_kind
+    {{ hackle_union_staged('completeness', ['source_kind', 'complete_until']) }}
 ),
 
--- the export waits for the slowest source, unless the user declared an end
+-- the export waits for the slowest source; a source that cannot say (no rows
+-- yet) holds every day back, unless the user declared an end
 final as (
     select
         cast('{{ var("partition_timezone") }}' as {{ dbt.type_string() }}) as partition_timezone,
         {%- if var('sources_complete_until') %}
         cast('{{ var("sources_complete_until") }}' as {{ dbt.type_timestamp() }})
         {%- else %}
-        (select min(newest_received_at) from per_source)
+        (
+            select case when count(complete_until) = count(*) then min(complete_until) end
+            from per_source
+        )
         {%- endif %} as source_complete_until
 )
 
