@@ -10,7 +10,7 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlparse
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import pyarrow.fs as pafs
 
@@ -19,6 +19,14 @@ from hackle_export.errors import ConfigError, UsageError
 logger = logging.getLogger(__name__)
 
 PLANNED_SCHEMES = ("s3", "gs", "gcs")
+
+# Hosts a file:// URL may name: none, or this machine by its RFC 8089 name.
+LOCAL_HOSTS = ("", "localhost")
+
+SUPPORTED = (
+    "a local folder or a file:///absolute/path URL (s3://, gs:// and gcs:// come "
+    "in a later version)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,22 +41,60 @@ class Destination:
 
 
 def open_destination(dest: str) -> Destination:
-    """Parse ``--dest`` into a filesystem and a root path."""
+    """Parse ``--dest`` into a filesystem and a root path, and check the root."""
     if not dest.strip():
-        raise UsageError("--dest is empty; give a folder or a file:// URL")
-    scheme = urlparse(dest).scheme.lower()
+        raise UsageError(f"--dest is empty; give {SUPPORTED}")
+    parts = urlsplit(dest)
+    scheme = parts.scheme.lower()
     if scheme in PLANNED_SCHEMES:
         raise ConfigError(
             f"the destination {dest} uses {scheme}://, which is not supported yet by "
-            "the exporter; use a local folder or a file:// URL for now"
+            f"the exporter; give {SUPPORTED}"
         )
     if scheme == "file":
-        fs, path = pafs.FileSystem.from_uri(dest)
-        return Destination(fs, path.rstrip("/") or "/")
-    if scheme:
+        root = _file_url_path(dest, parts)
+    elif scheme:
         raise UsageError(
-            f"--dest {dest} has the scheme {scheme}://; give a folder, a file:// URL, "
-            "or an s3://, gs:// or gcs:// URL"
+            f"--dest {dest} uses {scheme}://, which the exporter cannot write to; "
+            f"give {SUPPORTED}"
         )
-    root = os.path.abspath(os.path.expanduser(dest))
+    else:
+        root = os.path.abspath(os.path.expanduser(dest))
+    _check_root(root)
     return Destination(pafs.LocalFileSystem(), root.replace(os.sep, "/"))
+
+
+def _file_url_path(dest: str, parts: SplitResult) -> str:
+    # A literal ? or # in a folder name is written %3F or %23 in a URL, so any
+    # ? or # left starts a part that a folder cannot use.
+    if "?" in dest or "#" in dest:
+        raise UsageError(
+            f"--dest {dest} has a query string or fragment, which a file:// URL of "
+            "a folder cannot use; remove it, or write ? as %3F and # as %23"
+        )
+    path = unquote(parts.path)
+    if parts.netloc.lower() not in LOCAL_HOSTS or not path.startswith("/"):
+        raise UsageError(
+            f"--dest {dest} is not an absolute file:// URL; write "
+            "file:///absolute/path with three slashes, or give the folder as a "
+            "plain path"
+        )
+    return os.path.normpath(path)
+
+
+def _check_root(root: str) -> None:
+    """Refuse a root that is, or lies below, something other than a folder."""
+    existing = root
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.isdir(existing):
+        return
+    if existing == root:
+        raise ConfigError(
+            f"the destination {root} exists and is not a folder; give a folder "
+            "for the dt= folders"
+        )
+    raise ConfigError(
+        f"the destination {root} lies below {existing}, which is not a folder; "
+        "give a folder for the dt= folders"
+    )

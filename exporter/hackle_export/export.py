@@ -126,6 +126,7 @@ def _export_day(
     fs = destination.fs
     folder = destination.day_folder(day)
     run_id = new_run_id()
+    publish.check_folder(fs, folder)
     publish.withdraw_success(fs, folder)
     publish.prepare_folder(fs, folder)
 

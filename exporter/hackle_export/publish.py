@@ -11,6 +11,8 @@ from collections.abc import Collection
 
 import pyarrow.fs as pafs
 
+from hackle_export.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 SUCCESS = "_SUCCESS"
@@ -18,6 +20,21 @@ SUCCESS = "_SUCCESS"
 
 def success_path(folder: str) -> str:
     return f"{folder}/{SUCCESS}"
+
+
+def check_folder(fs: pafs.FileSystem, folder: str) -> None:
+    """Refuse a day folder that cannot be replaced without touching other paths.
+
+    Runs before anything in the folder changes.
+    """
+    if fs.get_file_info(folder).type not in (
+        pafs.FileType.NotFound,
+        pafs.FileType.Directory,
+    ):
+        raise ConfigError(
+            f"{folder} exists and is not a folder; move it out of the destination "
+            "so that the day can be published there"
+        )
 
 
 def withdraw_success(fs: pafs.FileSystem, folder: str) -> bool:

@@ -119,20 +119,86 @@ def test_bucket_destinations_are_not_supported_yet(
     assert "not supported yet" in error_lines(capsys)[0]
 
 
-def test_unknown_destination_scheme_is_a_usage_error(
-    project: Project, capsys: pytest.CaptureFixture[str]
-) -> None:
+def run_with_dest(project: Project, dest: str) -> int:
     args = project.args("--date", "2024-01-01")
-    args[args.index("--dest") + 1] = "ftp://host/prefix"
-    assert main(args) == ExitCode.USAGE
-    assert "ftp://" in error_lines(capsys)[0]
+    args[args.index("--dest") + 1] = dest
+    return main(args)
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "http", "https"])
+def test_unknown_destination_scheme_says_what_is_supported_now(
+    project: Project, capsys: pytest.CaptureFixture[str], scheme: str
+) -> None:
+    assert run_with_dest(project, f"{scheme}://host/prefix") == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert f"uses {scheme}://" in line
+    assert "give a local folder or a file:///absolute/path URL" in line
+    assert "(s3://, gs:// and gcs:// come in a later version)" in line
+
+
+@pytest.mark.parametrize(
+    ("dest", "words"),
+    [
+        ("file://relbucket", "is not an absolute file:// URL"),
+        ("file://relbucket/sub", "is not an absolute file:// URL"),
+        ("file:relbucket", "is not an absolute file:// URL"),
+        ("file://", "is not an absolute file:// URL"),
+        ("{uri}?x=1", "has a query string or fragment"),
+        ("{uri}?", "has a query string or fragment"),
+        ("{uri}#part", "has a query string or fragment"),
+    ],
+)
+def test_malformed_file_urls_are_usage_errors(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    dest: str,
+    words: str,
+) -> None:
+    monkeypatch.chdir(project.root)
+    dest = dest.format(uri=project.dest.as_uri())
+
+    assert run_with_dest(project, dest) == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert line.startswith(f"error: --dest {dest} {words}")
+    assert not project.dest.exists()
+    assert not (project.root / "relbucket").exists()
 
 
 def test_file_url_destination(project: Project) -> None:
-    args = project.args("--date", "2024-01-01")
-    args[args.index("--dest") + 1] = project.dest.as_uri()
-    assert main(args) == ExitCode.OK
+    assert run_with_dest(project, project.dest.as_uri()) == ExitCode.OK
     assert project.success("2024-01-01").exists()
+
+
+def test_file_url_with_localhost_and_escapes(project: Project) -> None:
+    dest = project.root / "my bucket?#"
+    url = "file://localhost" + str(dest).replace(" ", "%20").replace(
+        "?", "%3F"
+    ).replace("#", "%23")
+
+    assert run_with_dest(project, url) == ExitCode.OK
+    assert (dest / "dt=2024-01-01" / "_SUCCESS").exists()
+
+
+def test_destination_that_is_a_file_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.dest.write_text("not a folder", encoding="utf-8")
+
+    assert project.run("--date", "2024-01-01") == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert f"the destination {project.dest} exists and is not a folder" in line
+    assert project.dest.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_destination_below_a_file_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.dest.write_text("not a folder", encoding="utf-8")
+
+    assert run_with_dest(project, str(project.dest / "prefix")) == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert f"lies below {project.dest}, which is not a folder" in line
 
 
 def test_missing_relation_says_to_run_dbt_build(

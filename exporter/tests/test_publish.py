@@ -297,3 +297,29 @@ def test_day_becomes_ready_when_the_source_is_complete(project: Project) -> None
     project.set_status("2024-01-04 00:00:00")
     assert project.run("--date", "2024-01-03") == ExitCode.OK
     assert project.success("2024-01-03").exists()
+
+
+def error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    [line] = [line for line in err.splitlines() if line.startswith("error: ")]
+    return line
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_day_path_that_is_a_file_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.dest.mkdir()
+    project.folder(DAY).write_text("not a folder", encoding="utf-8")
+
+    assert project.run("--date", DAY) == ExitCode.USAGE
+    assert f"{project.folder(DAY)} exists and is not a folder" in error_line(capsys)
+    assert project.folder(DAY).read_text(encoding="utf-8") == "not a folder"
