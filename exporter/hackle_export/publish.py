@@ -7,6 +7,7 @@ else changes in the folder and written after everything else is in place.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Collection
 
 import pyarrow.fs as pafs
@@ -27,6 +28,8 @@ def check_folder(fs: pafs.FileSystem, folder: str) -> None:
 
     Runs before anything in the folder changes.
     """
+    if isinstance(fs, pafs.LocalFileSystem):
+        _refuse_links(folder)
     if fs.get_file_info(folder).type not in (
         pafs.FileType.NotFound,
         pafs.FileType.Directory,
@@ -34,6 +37,29 @@ def check_folder(fs: pafs.FileSystem, folder: str) -> None:
         raise ConfigError(
             f"{folder} exists and is not a folder; move it out of the destination "
             "so that the day can be published there"
+        )
+
+
+def _refuse_links(folder: str) -> None:
+    # Files are written and deleted through the paths below the folder: through a
+    # link they would land in, or empty, a folder outside the day.
+    if os.path.islink(folder):
+        raise ConfigError(
+            f"the day folder {folder} is a symbolic link; replace it with a real "
+            "folder, the exporter changes nothing outside the dt= folders"
+        )
+    links = []
+    for parent, folders, files in os.walk(folder):
+        links.extend(
+            os.path.join(parent, name)
+            for name in (*folders, *files)
+            if os.path.islink(os.path.join(parent, name))
+        )
+    if links:
+        raise ConfigError(
+            f"{min(links)} in the day folder is a symbolic link ({len(links)} in "
+            "all); remove the links, the exporter replaces every entry of a dt= "
+            "folder and changes nothing outside it"
         )
 
 

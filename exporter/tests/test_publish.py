@@ -323,3 +323,64 @@ def test_day_path_that_is_a_file_is_a_configuration_error(
     assert project.run("--date", DAY) == ExitCode.USAGE
     assert f"{project.folder(DAY)} exists and is not a folder" in error_line(capsys)
     assert project.folder(DAY).read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder outside the destination, holding what looks like a published day."""
+    folder = tmp_path / "outside"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "part-00000-theirs.parquet").write_bytes(b"theirs")
+    (folder / "nested" / "deep.txt").write_text("deep", encoding="utf-8")
+    (folder / "_SUCCESS").write_bytes(b"")
+    return folder
+
+
+def test_day_folder_that_is_a_link_is_refused_before_any_change(
+    project: Project, capsys: pytest.CaptureFixture[str], outside: Path
+) -> None:
+    before = snapshot(outside)
+    project.dest.mkdir()
+    project.folder(DAY).symlink_to(outside, target_is_directory=True)
+
+    assert project.run("--date", DAY) == ExitCode.USAGE
+    line = error_line(capsys)
+    assert f"the day folder {project.folder(DAY)} is a symbolic link" in line
+    assert snapshot(outside) == before
+
+
+@pytest.mark.parametrize("target", ["nested", "part-00000-theirs.parquet"])
+def test_link_inside_the_day_folder_is_refused_before_any_change(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    outside: Path,
+    target: str,
+) -> None:
+    assert project.run("--date", DAY) == ExitCode.OK
+    capsys.readouterr()
+    link = project.folder(DAY) / "zz-link"
+    link.symlink_to(outside / target)
+    before_outside = snapshot(outside)
+    before_day = snapshot(project.folder(DAY))
+
+    assert project.run("--date", DAY) == ExitCode.USAGE
+    assert f"{link} in the day folder is a symbolic link (1 in all)" in error_line(
+        capsys
+    )
+    assert snapshot(outside) == before_outside
+    assert snapshot(project.folder(DAY)) == before_day
+    assert project.success(DAY).exists()
+
+
+def test_link_deeper_in_the_day_folder_is_refused(
+    project: Project, capsys: pytest.CaptureFixture[str], outside: Path
+) -> None:
+    sub = project.folder(DAY) / "sub"
+    sub.mkdir(parents=True)
+    (sub / "link").symlink_to(outside / "nested", target_is_directory=True)
+    before = snapshot(outside)
+
+    assert project.run("--date", DAY) == ExitCode.USAGE
+    assert f"{sub / 'link'} in the day folder is a symbolic link" in error_line(capsys)
+    assert snapshot(outside) == before
+    assert (sub / "link").is_symlink()
