@@ -12,17 +12,20 @@ logger = logging.getLogger(__name__)
 
 
 def format_day(result: DayResult) -> str:
-    """One line: day, status, rows, rejected by reason, duplicates, files."""
+    """One line: day, status, rows, rejected by reason, duplicates, files, reason."""
     rejected_total = sum(result.rejected.values())
     rejected = f"rejected={rejected_total}"
     if result.rejected:
         reasons = ", ".join(f"{reason}={n}" for reason, n in result.rejected.items())
         rejected += f" ({reasons})"
-    return (
+    line = (
         f"{result.day.isoformat()} {result.status.value} rows={result.rows} "
         f"{rejected} duplicates_removed={result.duplicates_removed} "
         f"files={len(result.files)}"
     )
+    if result.reason:
+        line += f": {result.reason}"
+    return line
 
 
 def day(result: DayResult) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from hackle_export import publish, verify
 from hackle_export.conform import Conformer
-from hackle_export.days import day_bounds, zone
+from hackle_export.days import DayBounds, day_bounds, zone
 from hackle_export.destination import Destination
 from hackle_export.errors import ConfigError, ContractViolation, UsageError
 from hackle_export.exit_codes import ExitCode
@@ -21,6 +21,8 @@ from hackle_export.writer import PartWriter, new_run_id
 logger = logging.getLogger(__name__)
 
 MEBIBYTE = 1024 * 1024
+
+EMPTY_REASON = "no exported rows; pass --allow-empty to publish an empty day"
 
 
 class DayStatus(StrEnum):
@@ -59,6 +61,8 @@ class DayResult:
     duplicates_removed: int = 0
     files: list[str] = field(default_factory=list)
     error: Exception | None = None
+    # Why a day was not published, when no error says it.
+    reason: str | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -108,18 +112,15 @@ def _export_day(
     result.duplicates_removed = summary.duplicates_removed if summary else 0
 
     if source.complete_until is None or bounds.end_utc > source.complete_until:
-        logger.info(
-            "%s is not ready: it ends at %s UTC, the source is complete until %s",
-            day,
-            bounds.end_utc,
-            source.complete_until or "no instant yet",
-        )
+        result.reason = not_ready_reason(bounds, source.complete_until)
+        logger.info("%s is not ready: %s", day, result.reason)
         result.status = DayStatus.NOT_READY
         return
 
     expected_rows = summary.exported_rows if summary else 0
     if expected_rows == 0 and not options.allow_empty:
-        logger.info("%s has no exported rows; refusing to publish an empty day", day)
+        result.reason = EMPTY_REASON
+        logger.info("%s is not published: %s", day, result.reason)
         result.status = DayStatus.EMPTY_REFUSED
         return
 
@@ -162,3 +163,12 @@ def _export_day(
         folder,
         time.monotonic() - started,
     )
+
+
+def not_ready_reason(bounds: DayBounds, complete_until: datetime | None) -> str:
+    """Why a day is not ready yet, in the terms of its UTC end."""
+    if complete_until is None:
+        source = "the source vouches for no instant yet"
+    else:
+        source = f"the source is complete until {complete_until} UTC"
+    return f"the day ends at {bounds.end_utc} UTC and {source}; retry later"

@@ -272,7 +272,8 @@ def test_empty_day_refused_writes_nothing(
     line = capsys.readouterr().out.strip()
     assert line == (
         "2023-12-31 empty_refused rows=0 rejected=1 (missing_id=1) "
-        "duplicates_removed=2 files=0"
+        "duplicates_removed=2 files=0: no exported rows; pass --allow-empty to "
+        "publish an empty day"
     )
 
 
@@ -287,7 +288,24 @@ def test_not_ready_day_writes_nothing(
     assert project.run("--date", "2024-01-03") == ExitCode.NOT_READY
 
     assert not project.dest.exists()
-    assert capsys.readouterr().out.startswith("2024-01-03 not_ready rows=0")
+    assert capsys.readouterr().out.strip() == (
+        "2024-01-03 not_ready rows=0 rejected=0 duplicates_removed=2 files=0: the "
+        "day ends at 2024-01-04 00:00:00 UTC and the source is complete until "
+        "2024-01-03 00:00:00 UTC; retry later"
+    )
+
+
+def test_not_ready_line_when_the_source_vouches_for_nothing(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.execute("update hackle_source_status set source_complete_until = null")
+
+    assert project.run("--date", DAY) == ExitCode.NOT_READY
+    line = capsys.readouterr().out.strip()
+    assert line.endswith(
+        ": the day ends at 2024-01-02 00:00:00 UTC and the source vouches for no "
+        "instant yet; retry later"
+    )
 
 
 def test_day_becomes_ready_when_the_source_is_complete(project: Project) -> None:
