@@ -14,7 +14,14 @@ from hackle_export.days import DayBounds, day_bounds, zone
 from hackle_export.destination import Destination
 from hackle_export.errors import ConfigError, ContractViolation, UsageError
 from hackle_export.exit_codes import ExitCode
-from hackle_export.readers.base import SourceStatus, WarehouseReader
+from hackle_export.readers.base import (
+    DAILY_SUMMARY,
+    EVENTS,
+    REJECTED,
+    DaySummary,
+    SourceStatus,
+    WarehouseReader,
+)
 from hackle_export.schema import IdentifiersFormat
 from hackle_export.writer import PartWriter, new_run_id
 
@@ -118,11 +125,13 @@ def _export_day(
         return
 
     expected_rows = summary.exported_rows if summary else 0
-    if expected_rows == 0 and not options.allow_empty:
-        result.reason = EMPTY_REASON
-        logger.info("%s is not published: %s", day, result.reason)
-        result.status = DayStatus.EMPTY_REFUSED
-        return
+    if expected_rows == 0:
+        _check_marts_agree(reader, bounds, summary, result.rejected)
+        if not options.allow_empty:
+            result.reason = EMPTY_REASON
+            logger.info("%s is not published: %s", day, result.reason)
+            result.status = DayStatus.EMPTY_REFUSED
+            return
 
     fs = destination.fs
     folder = destination.day_folder(day)
@@ -172,3 +181,29 @@ def not_ready_reason(bounds: DayBounds, complete_until: datetime | None) -> str:
     else:
         source = f"the source is complete until {complete_until} UTC"
     return f"the day ends at {bounds.end_utc} UTC and {source}; retry later"
+
+
+def _check_marts_agree(
+    reader: WarehouseReader,
+    bounds: DayBounds,
+    summary: DaySummary | None,
+    rejected: dict[str, int],
+) -> None:
+    """Refuse a day the summary calls empty while the other marts hold its rows.
+
+    Such marts come from different dbt runs; publishing or refusing the day on the
+    summary's word alone would be a guess.
+    """
+    events = reader.count_events(bounds.start_utc, bounds.end_utc)
+    held_back = sum(rejected.values())
+    if summary is None and (events or held_back):
+        raise ContractViolation(
+            f"{DAILY_SUMMARY} has no row for {bounds.day} but {EVENTS} holds "
+            f"{events} rows and {REJECTED} {held_back} rows of it; the marts "
+            "disagree, run dbt build again"
+        )
+    if summary is not None and events:
+        raise ContractViolation(
+            f"{DAILY_SUMMARY} counts 0 exported_rows for {bounds.day} but {EVENTS} "
+            f"holds {events} rows of it; the marts disagree, run dbt build again"
+        )

@@ -402,3 +402,46 @@ def test_link_deeper_in_the_day_folder_is_refused(
     assert f"{sub / 'link'} in the day folder is a symbolic link" in error_line(capsys)
     assert snapshot(outside) == before
     assert (sub / "link").is_symlink()
+
+
+@pytest.mark.parametrize("allow_empty", [False, True])
+def test_summary_without_the_day_while_events_hold_it_is_a_violation(
+    project: Project, capsys: pytest.CaptureFixture[str], allow_empty: bool
+) -> None:
+    project.execute(f"delete from hackle_daily_summary where dt = '{DAY}'")
+    extra = ["--allow-empty"] if allow_empty else []
+
+    assert project.run("--date", DAY, *extra) == ExitCode.CONTRACT_VIOLATION
+    assert error_line(capsys) == (
+        f"error: {DAY}: hackle_daily_summary has no row for {DAY} but hackle_events "
+        "holds 410 rows and hackle_events_rejected 3 rows of it; the marts "
+        "disagree, run dbt build again"
+    )
+    assert not project.dest.exists()
+
+
+def test_summary_without_the_day_while_rejected_rows_hold_it_is_a_violation(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.execute("delete from hackle_daily_summary where dt = '2023-12-31'")
+
+    assert project.run("--date", "2023-12-31") == ExitCode.CONTRACT_VIOLATION
+    line = error_line(capsys)
+    assert "hackle_events holds 0 rows and hackle_events_rejected 1 rows" in line
+    assert "the marts disagree, run dbt build again" in line
+    assert not project.dest.exists()
+
+
+def test_summary_with_no_exported_rows_while_events_hold_some_is_a_violation(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.execute(
+        f"update hackle_daily_summary set exported_rows = 0 where dt = '{DAY}'"
+    )
+
+    assert project.run("--date", DAY) == ExitCode.CONTRACT_VIOLATION
+    assert (
+        "hackle_daily_summary counts 0 exported_rows for 2024-01-01 but "
+        "hackle_events holds 410 rows of it; the marts disagree"
+    ) in error_line(capsys)
+    assert not project.dest.exists()

@@ -62,6 +62,10 @@ class WarehouseReader(Protocol):
         """Held-back rows of ``day`` counted by reason code."""
         ...
 
+    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
+        """How many rows of ``hackle_events`` have ``start_utc <= ts < end_utc``."""
+        ...
+
     def stream_events(
         self, start_utc: datetime, end_utc: datetime, batch_rows: int
     ) -> AbstractContextManager[pa.RecordBatchReader]:

@@ -149,6 +149,14 @@ class DuckDBReader:
         )
         return {str(reason): int(count) for reason, count in rows}
 
+    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
+        rows = self._fetch(
+            EVENTS,
+            f"select count(*) from {self._relation(EVENTS)} where ts >= ? and ts < ?",
+            [start_utc, end_utc],
+        )
+        return int(rows[0][0])
+
     @contextmanager
     def stream_events(
         self, start_utc: datetime, end_utc: datetime, batch_rows: int
