@@ -24,7 +24,12 @@ from hackle_export.exit_codes import ExitCode, most_severe
 from hackle_export.export import MEBIBYTE, ExportOptions, run_day
 from hackle_export.profiles import load_target
 from hackle_export.readers import open_reader
-from hackle_export.readers.base import SourceStatus, WarehouseReader
+from hackle_export.readers.base import (
+    DAILY_SUMMARY,
+    REJECTED,
+    SourceStatus,
+    WarehouseReader,
+)
 from hackle_export.schema import IdentifiersFormat
 
 logger = logging.getLogger(__name__)
@@ -154,6 +159,13 @@ def _days(
     if args.range is not None:
         return list(args.range)
     if args.all_days:
+        undated = reader.undated_source_rows()
+        if undated:
+            console.notice(
+                f"{DAILY_SUMMARY} counts {undated} source rows without a day (dt is "
+                "null, neither an event time nor a received time); they are not "
+                f"exported and are in {REJECTED} with dt null"
+            )
         return reader.summary_days()
     return [yesterday(zone(source.partition_timezone))]
 

@@ -71,6 +71,33 @@ def test_all_days_exports_every_summary_day(
     assert total == 1200
 
 
+def test_all_days_notes_source_rows_without_a_day(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.set_status("2024-01-05 00:00:00")
+    project.execute(
+        """
+        insert into hackle_events_rejected
+        select null, 'missing_timestamp', 'n' || i from range(3) as t(i);
+        insert into hackle_daily_summary values (null, 3, 0, 3, 0, 0)
+        """
+    )
+
+    assert project.run("--all-days", "--allow-empty") == ExitCode.OK
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "hackle_daily_summary counts 3 source rows without a day (dt is null, "
+        "neither an event time nor a received time); they are not exported and "
+        "are in hackle_events_rejected with dt null"
+    ]
+    days = ["2023-12-31", "2024-01-01", "2024-01-02", "2024-01-03"]
+    assert [line.split()[0] for line in captured.out.splitlines()] == days
+
+    # One day's run does not concern them.
+    assert project.run("--date", "2024-01-01") == ExitCode.OK
+    assert capsys.readouterr().err == ""
+
+
 def test_all_days_without_summary_rows_exports_nothing(project: Project) -> None:
     project.execute("delete from hackle_daily_summary")
 

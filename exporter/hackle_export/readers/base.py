@@ -54,6 +54,10 @@ class WarehouseReader(Protocol):
         """Every day that has a row in ``hackle_daily_summary``, in order."""
         ...
 
+    def undated_source_rows(self) -> int:
+        """Source rows counted in ``hackle_daily_summary`` rows whose ``dt`` is null."""
+        ...
+
     def day_summary(self, day: date) -> DaySummary | None:
         """The summary row of ``day``, or None when the day has no source rows."""
         ...

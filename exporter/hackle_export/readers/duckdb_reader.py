@@ -123,6 +123,14 @@ class DuckDBReader:
         )
         return [row[0] for row in rows]
 
+    def undated_source_rows(self) -> int:
+        rows = self._fetch(
+            DAILY_SUMMARY,
+            f"select sum(source_rows) from {self._relation(DAILY_SUMMARY)} "
+            "where dt is null",
+        )
+        return int(rows[0][0] or 0)
+
     def day_summary(self, day: date) -> DaySummary | None:
         rows = self._fetch(
             DAILY_SUMMARY,
