@@ -2,9 +2,10 @@
 
 Exit codes are those of :mod:`hackle_export.exit_codes`: 0 done, 1 unexpected
 failure, 2 usage or configuration error, 3 contract violation, 4 empty day refused,
-75 day not ready (retry later). For a range the most severe code wins
-(2 > 1 > 3 > 75 > 4 > 0); a range goes on past a day that fails, is not ready,
-is empty or breaks the contract, and stops at a usage or configuration error.
+75 day not ready (retry later), 130 interrupted by Ctrl-C or SIGTERM. For a range
+the most severe code wins (2 > 130 > 1 > 3 > 75 > 4 > 0); a range goes on past a
+day that fails, is not ready, is empty or breaks the contract, and stops at a usage
+or configuration error or an interruption.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from hackle_export import __version__, console
+from hackle_export import __version__, console, interrupt, publish
 from hackle_export.days import day_range, parse_day, yesterday, zone
-from hackle_export.destination import open_destination
+from hackle_export.destination import Destination, open_destination
 from hackle_export.errors import ExportError, UsageError
 from hackle_export.exit_codes import ExitCode, most_severe
 from hackle_export.export import MEBIBYTE, ExportOptions, run_day
@@ -53,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "exit codes: 0 done, 1 unexpected failure, 2 usage or configuration "
-            "error, 3 contract violation, 4 empty day refused, 75 day not ready"
+            "error, 3 contract violation, 4 empty day refused, 75 day not ready, "
+            "130 interrupted (Ctrl-C or SIGTERM)"
         ),
     )
     days = parser.add_argument_group("days (choose one way; default: yesterday)")
@@ -181,8 +184,39 @@ def _describe(exc: Exception) -> str:
     )
 
 
-def _run(args: argparse.Namespace) -> ExitCode:
+@dataclass
+class _Progress:
+    """How far a run got, so that an interruption can say what it left behind."""
+
+    debug: bool = False
+    destination: Destination | None = None
+    # The day being exported; None before the first and between two days.
+    day: date | None = None
+
+
+def _interruption(progress: _Progress) -> str:
+    stopped = "interrupted"
+    if interrupt.received() == "SIGTERM":
+        stopped = "stopped by SIGTERM"
+    day, destination = progress.day, progress.destination
+    if day is None or destination is None:
+        return f"{stopped}; no day was being changed, run again for the days not done"
+    try:
+        complete = publish.has_success(destination.fs, destination.day_folder(day))
+    except Exception:
+        # The report must come out whatever state the destination is in.
+        return f"{stopped} while exporting {day}; run again to publish it whole"
+    if complete:
+        return (
+            f"{stopped}; {day} still has its _SUCCESS, so its folder holds one "
+            "complete run; run again for the days not done"
+        )
+    return f"{stopped}; {day} has no _SUCCESS and the next run publishes it whole"
+
+
+def _run(args: argparse.Namespace, progress: _Progress) -> ExitCode:
     destination = open_destination(args.dest)
+    progress.destination = destination
     target = load_target(args.project_dir, args.profiles_dir, args.target)
     reader = open_reader(target)
     try:
@@ -199,12 +233,15 @@ def _run(args: argparse.Namespace) -> ExitCode:
         )
         codes = []
         for day in days:
+            interrupt.check()
+            progress.day = day
             result = run_day(reader, destination, day, source, options)
             if result.error is not None:
                 console.error(
                     f"{day}: {_describe(result.error)}", result.error, args.debug
                 )
             console.day(result)
+            progress.day = None
             codes.append(result.exit_code)
         return most_severe(codes)
     finally:
@@ -225,8 +262,7 @@ def _log_handler(debug: bool, verbose: bool) -> logging.Handler:
     return handler
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return its exit code."""
+def _main(argv: Sequence[str] | None, progress: _Progress) -> int:
     try:
         args = parse_args(argv)
     except UsageError as exc:
@@ -236,14 +272,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # --help and --version end the parse on purpose.
         return int(exc.code or 0)
 
+    progress.debug = args.debug
     handler = _log_handler(args.debug, args.verbose)
     try:
-        return int(_run(args))
-    except ExportError as exc:
-        console.error(str(exc), exc, args.debug)
-        return int(exc.exit_code)
+        return int(_run(args, progress))
     except Exception as exc:
+        interrupt.check(exc)
         console.error(_describe(exc), exc, args.debug)
+        if isinstance(exc, ExportError):
+            return int(exc.exit_code)
         return int(ExitCode.FAILURE)
     finally:
         logging.getLogger(PACKAGE_LOGGER).removeHandler(handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code."""
+    progress = _Progress()
+    with interrupt.stop_signals_raise():
+        try:
+            return _main(argv, progress)
+        except KeyboardInterrupt as exc:
+            console.error(_interruption(progress), exc, progress.debug)
+            return int(ExitCode.INTERRUPTED)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from hackle_export import publish, verify
+from hackle_export import interrupt, publish, verify
 from hackle_export.conform import Conformer
 from hackle_export.days import DayBounds, day_bounds, zone
 from hackle_export.destination import Destination
@@ -97,6 +97,7 @@ def run_day(
     except (UsageError, ConfigError):
         raise
     except Exception as exc:
+        interrupt.check(exc)
         result.status = DayStatus.FAILED
         result.error = exc
     return result
@@ -151,6 +152,7 @@ def _export_day(
         ) as writer,
     ):
         for batch in batches:
+            interrupt.check()
             writer.write(conformer.conform(batch))
             streamed_rows += batch.num_rows
     parts = writer.parts
@@ -160,6 +162,8 @@ def _export_day(
         fs, parts, options.identifiers_format, streamed_rows, expected_rows
     )
     publish.remove_others(fs, folder, {part.path for part in parts})
+    # A stop asked for during the day never ends in a published day.
+    interrupt.check()
     publish.signal_success(fs, folder)
 
     result.status = DayStatus.PUBLISHED

@@ -23,6 +23,11 @@ def success_path(folder: str) -> str:
     return f"{folder}/{SUCCESS}"
 
 
+def has_success(fs: pafs.FileSystem, folder: str) -> bool:
+    """Whether the folder holds ``_SUCCESS``, i.e. one complete run."""
+    return fs.get_file_info(success_path(folder)).type != pafs.FileType.NotFound
+
+
 def check_folder(fs: pafs.FileSystem, folder: str) -> None:
     """Refuse a day folder that cannot be replaced without touching other paths.
 
@@ -65,9 +70,9 @@ def _refuse_links(folder: str) -> None:
 
 def withdraw_success(fs: pafs.FileSystem, folder: str) -> bool:
     """Remove the folder's ``_SUCCESS``; return whether there was one."""
-    path = success_path(folder)
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+    if not has_success(fs, folder):
         return False
+    path = success_path(folder)
     fs.delete_file(path)
     logger.info("removed %s before changing the day", path)
     return True

@@ -63,7 +63,9 @@ def test_dest_is_required(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == ExitCode.OK
-    assert "75 day not ready" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
+    assert "75 day not ready" in out
+    assert "130 interrupted (Ctrl-C or SIGTERM)" in out
 
 
 @pytest.mark.parametrize(
@@ -290,7 +292,7 @@ def test_profiles_in_the_current_folder_are_used_without_flags(
 
 
 def test_most_severe_code_follows_the_documented_order() -> None:
-    order = [2, 1, 3, 75, 4, 0]
+    order = [2, 130, 1, 3, 75, 4, 0]
     for index, code in enumerate(order):
         assert most_severe(ExitCode(c) for c in order[index:]) == code
     assert most_severe([ExitCode.OK, ExitCode.EMPTY_REFUSED]) == 4
