@@ -32,6 +32,16 @@
         {%- if problem %}{% do problems.append(problem) %}{% endif -%}
     {%- endfor -%}
 
+    {%- if var('future_timestamp_action') not in ['reject', 'use_received_at'] -%}
+        {%- do problems.append(
+            "future_timestamp_action must be 'reject' or 'use_received_at'"
+        ) -%}
+    {%- endif -%}
+
+    {%- if var('export_unmapped_events') not in [true, false] -%}
+        {%- do problems.append("export_unmapped_events must be true or false") -%}
+    {%- endif -%}
+
     {%- set accepted = var('accepted_os_names') -%}
     {%- if accepted is string or accepted | length == 0 -%}
         {%- do problems.append("accepted_os_names must be a non-empty list, e.g. ['Android', 'iOS']") -%}

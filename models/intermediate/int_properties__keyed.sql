@@ -1,6 +1,7 @@
-{#- Every map entry of every exportable event, keys lowercased, with its rank
-    among the entries that share its lowercased key. Rank 1 is exported; the
-    others are counted as key collisions. -#}
+{#- Every map entry of every exportable event, keys lowercased: whether the
+    property filters withhold it, and its rank among the entries not withheld that
+    share its lowercased key. Rank 1 is exported; the others are counted as key
+    collisions. -#}
 
 with
 
@@ -62,8 +63,51 @@ all_entries as (
     select * from carried_entries
 ),
 
--- one winner per lowercased key: a field of the event itself, then a key already
--- written in lowercase, then the first original key in byte order
+filters as (
+    select
+        property_scope,
+        lower(key_pattern) as key_pattern,
+        lower(action) as action
+    from {{ ref('hackle_property_filters') }}
+),
+
+-- scopes that export only what an allow row names
+allow_listed_scopes as (
+    select distinct property_scope from filters where action = 'allow'
+),
+
+-- entries the filters withhold: a deny row matches, or the scope is allow-listed
+-- and no allow row matches; the contract's own fields are never withheld
+judged as (
+    select
+        all_entries.*,
+        all_entries.source_priority = 1 and (
+            exists (
+                select 1 from filters
+                where filters.action = 'deny'
+                    and filters.property_scope in (all_entries.property_scope, '*')
+                    and lower(all_entries.property_key) like filters.key_pattern
+            )
+            or (
+                exists (
+                    select 1 from allow_listed_scopes
+                    where allow_listed_scopes.property_scope
+                        in (all_entries.property_scope, '*')
+                )
+                and not exists (
+                    select 1 from filters
+                    where filters.action = 'allow'
+                        and filters.property_scope in (all_entries.property_scope, '*')
+                        and lower(all_entries.property_key) like filters.key_pattern
+                )
+            )
+        ) as is_withheld
+    from all_entries
+),
+
+-- one winner per lowercased key among the entries not withheld: a field of the
+-- event itself, then a key already written in lowercase, then the first original
+-- key in byte order
 keyed as (
     select
         event_row_id,
@@ -71,15 +115,16 @@ keyed as (
         lower(property_key) as property_key,
         property_key as original_key,
         property_value,
-        row_number() over (
-            partition by event_row_id, property_scope, lower(property_key)
+        is_withheld,
+        case when not is_withheld then row_number() over (
+            partition by event_row_id, property_scope, lower(property_key), is_withheld
             order by
                 source_priority,
                 case when property_key = lower(property_key) then 0 else 1 end,
                 property_key,
                 property_value
-        ) as key_rank
-    from all_entries
+        ) end as key_rank
+    from judged
 )
 
 select * from keyed

@@ -19,16 +19,18 @@ source_rows as (
     {%- endif %}
 ),
 
--- entries dropped because another key of the same event lowercases the same
-collisions as (
+-- entries dropped because another key of the same event lowercases the same,
+-- and entries the property filters withhold
+dropped_entries as (
     select
         source_rows.dt,
-        count(*) as key_collisions
+        sum(case when keyed.key_rank > 1 then 1 else 0 end) as key_collisions,
+        sum(case when keyed.is_withheld then 1 else 0 end) as withheld_properties
     from {{ ref('int_properties__keyed') }} as keyed
     inner join source_rows
         on keyed.event_row_id = source_rows.event_row_id
         and source_rows.row_status = 'exported'
-    where keyed.key_rank > 1
+    where keyed.key_rank > 1 or keyed.is_withheld
     group by source_rows.dt
 ),
 
@@ -51,10 +53,13 @@ final as (
         cast(outcomes.exported_rows as {{ dbt.type_bigint() }}) as exported_rows,
         cast(outcomes.rejected_rows as {{ dbt.type_bigint() }}) as rejected_rows,
         cast(outcomes.duplicates_removed as {{ dbt.type_bigint() }}) as duplicates_removed,
-        cast(coalesce(collisions.key_collisions, 0) as {{ dbt.type_bigint() }}) as key_collisions
+        cast(coalesce(dropped_entries.key_collisions, 0) as {{ dbt.type_bigint() }})
+            as key_collisions,
+        cast(coalesce(dropped_entries.withheld_properties, 0) as {{ dbt.type_bigint() }})
+            as withheld_properties
     from outcomes
-    left join collisions
-        on outcomes.dt = collisions.dt
+    left join dropped_entries
+        on outcomes.dt = dropped_entries.dt
 )
 
 select * from final

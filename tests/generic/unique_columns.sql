@@ -1,0 +1,9 @@
+{#- Fails for every combination of `columns` that occurs more than once. -#}
+{% test unique_columns(model, columns) %}
+
+select {{ columns | join(', ') }}, count(*) as occurrences
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+
+{% endtest %}
