@@ -4,9 +4,9 @@
 {% macro amplitude_required_columns() -%}
     {#- Export fields the staging model always reads, beside the vars' columns. -#}
     {{ return([
-        'uuid', 'event_time', 'server_received_time', 'server_upload_time', 'event_type',
-        'device_id', 'user_id', 'session_id', 'os_name', 'os_version', 'platform',
-        'event_properties', 'user_properties'
+        'uuid', 'event_time', 'server_received_time', 'server_upload_time',
+        'event_type', 'device_id', 'user_id', 'session_id', 'os_name', 'os_version',
+        'platform', 'event_properties', 'user_properties'
     ]) }}
 {%- endmacro %}
 
@@ -52,7 +52,9 @@
         a UUID is only unique per device: it is taken with the device id. A UUID is
         unique on its own and is kept as it is; without a $insert_id, Amplitude's
         own `uuid` of the row names it. -#}
-    {%- set uuid_pattern = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}' -%}
+    {%- set hex = '[0-9a-fA-F]' -%}
+    {%- set uuid_pattern = hex ~ '{8}-' ~ hex ~ '{4}-' ~ hex ~ '{4}-' ~ hex ~ '{4}-'
+        ~ hex ~ '{12}' -%}
     case
         when {{ hackle_is_blank(insert_id) }}
             then {{ hackle_unless_blank(uuid) }}
@@ -86,7 +88,9 @@
     {%- endif -%}
     {%- set named = [] -%}
     {%- if var('amplitude_insert_id_column') -%}
-        {%- do named.append(['amplitude_insert_id_column', var('amplitude_insert_id_column')]) -%}
+        {%- do named.append(
+            ['amplitude_insert_id_column', var('amplitude_insert_id_column')]
+        ) -%}
     {%- endif -%}
     {%- for column in versions -%}
         {%- do named.append(['amplitude_version_columns', column]) -%}

@@ -9,8 +9,12 @@
 {%- set has_revenue = amplitude_columns_present(events, ['revenue']) | length > 0 -%}
 
 {%- set event_time = hackle_to_utc_timestamp(events, 'event_time', source_tz) -%}
-{%- set server_received = hackle_to_utc_timestamp(events, 'server_received_time', source_tz) -%}
-{%- set server_upload = hackle_to_utc_timestamp(events, 'server_upload_time', source_tz) -%}
+{%- set server_received = hackle_to_utc_timestamp(
+    events, 'server_received_time', source_tz
+) -%}
+{%- set server_upload = hackle_to_utc_timestamp(
+    events, 'server_upload_time', source_tz
+) -%}
 
 with
 
