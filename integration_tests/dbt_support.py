@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -101,3 +102,9 @@ def load_sample(project: Project) -> None:
         text=True,
     )
     project.loaded = json.loads(result.stdout)
+
+
+def default_sources() -> list[str]:
+    """The source kinds dbt_project.yml enables by default."""
+    project = yaml.safe_load((REPO / "dbt_project.yml").read_text())
+    return list(project["vars"]["hackle_export"]["sources"])
