@@ -44,6 +44,7 @@ ROWS = [
     ("b3", "dev", "1.0", None, "", "exported"),
     ("b4", "dev", "1.0", "1000000000000000.25", "{}", "exported"),
     ("b5", "dev", "1.0", "-0.0000005", None, "exported"),
+    ("b6", "dev", "1.0", "1.123456789", None, "exported"),
 ]
 
 
@@ -96,6 +97,7 @@ def test_metrics_are_rounded_exactly(make_project: Callable[[], Project]) -> Non
     assert metrics == [
         Decimal("-0.000001"),
         Decimal("0"),
+        Decimal("1.123457"),
         Decimal("12.345679"),
         Decimal("1000000000000000.250000"),
     ]

@@ -145,6 +145,10 @@ def test_the_sample_gives_the_expected_outcomes(
         "missing_id": 1,
         "missing_event_key": 1,
     }
+    # UserId, userid and USERID in one event: one key survives, two are counted
+    assert sample_project.query(
+        "select key_collisions from hackle_daily_summary where dt = '2024-05-01'"
+    ) == [(2,)]
     purchase = [
         row
         for row in pq.read_table(bucket / "dt=2024-05-01").to_pylist()
