@@ -93,7 +93,8 @@
     {%- endif -%}
     {%- set not_events = [
         'tracks', 'identifies', 'users', 'pages', 'screens', 'groups', 'aliases',
-        var('segment_tracks_table') | lower, (var('segment_identifies_table') or '') | lower
+        var('segment_tracks_table') | lower,
+        (var('segment_identifies_table') or '') | lower
     ] + var('segment_ignored_tables') | map('lower') | list -%}
     {%- set database = var('segment_database') or target.database -%}
     {%- set found = [] -%}
@@ -112,7 +113,9 @@
 
 {% macro segment_table_names(database, schema) -%}
     {#- The names of the tables and views in `schema`. -#}
-    {{ return(adapter.dispatch('segment_table_names', 'hackle_export')(database, schema)) }}
+    {{ return(adapter.dispatch('segment_table_names', 'hackle_export')(
+        database, schema
+    )) }}
 {%- endmacro %}
 
 {% macro default__segment_table_names(database, schema) -%}
@@ -164,8 +167,12 @@
 
     {%- if var('segment_identifies_table') -%}
         {%- set identifies_columns = [] -%}
-        {%- for column in ['id', 'anonymous_id', 'user_id', 'timestamp', 'received_at'] -%}
-            {%- do identifies_columns.append(['the Segment identifies schema', column]) -%}
+        {%- for column in [
+            'id', 'anonymous_id', 'user_id', 'timestamp', 'received_at'
+        ] -%}
+            {%- do identifies_columns.append(
+                ['the Segment identifies schema', column]
+            ) -%}
         {%- endfor -%}
         {%- do problems.extend(hackle_table_problems(
             'segment', segment_relation('segment_identifies_table'),

@@ -3,8 +3,10 @@
 -- depends_on: {{ source('segment', 'identifies') }}
 {% endif -%}
 
-{%- set identifies = segment_relation('segment_identifies_table') -%}  {#- for column discovery only -#}
-{%- set traits = segment_property_columns(identifies) if var('segment_identifies_table') else [] -%}
+{#- the real identifies table, for column discovery only -#}
+{%- set identifies = segment_relation('segment_identifies_table') -%}
+{%- set traits = segment_property_columns(identifies)
+    if var('segment_identifies_table') else [] -%}
 {%- set source_tz = var('segment_source_timezone') -%}
 
 with
@@ -24,10 +26,13 @@ identify_rows as (
         ]) }} as event_row_id,
         {{ hackle_first_present(['user_id']) }} as user_id,
         {{ hackle_first_present(['anonymous_id']) }} as anonymous_id,
-        {{ hackle_to_utc_timestamp(identifies, 'timestamp', source_tz) }} as identified_at,
-        {{ hackle_to_utc_timestamp(identifies, 'received_at', source_tz) }} as received_at
+        {{ hackle_to_utc_timestamp(identifies, 'timestamp', source_tz) }}
+            as identified_at,
+        {{ hackle_to_utc_timestamp(identifies, 'received_at', source_tz) }}
+            as received_at
         {%- for name, data_type in traits %},
-        {{ hackle_value_text(adapter.quote(name), data_type) }} as {{ adapter.quote(name) }}
+        {{ hackle_value_text(adapter.quote(name), data_type) }}
+            as {{ adapter.quote(name) }}
         {%- endfor %}
     from identifies
 ),

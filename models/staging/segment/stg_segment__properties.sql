@@ -1,6 +1,7 @@
 {{ config(enabled=hackle_source_enabled('segment')) }}
 
-{%- set platform = segment_platform_columns(segment_relation('segment_tracks_table')) -%}
+{%- set tracks = segment_relation('segment_tracks_table') -%}
+{%- set platform = segment_platform_columns(tracks) -%}
 
 with
 
@@ -30,10 +31,9 @@ matched_track_rows as (
         row_number() over (
             partition by events.event_row_id
             order by
-                coalesce(
-                    abs({{ dbt.datediff('events.received_at', 'track_rows.received_at', 'second') }}),
-                    {{ 2 ** 53 }}
-                ),
+                coalesce(abs({{ dbt.datediff(
+                    'events.received_at', 'track_rows.received_at', 'second'
+                ) }}), 9007199254740992),
                 track_rows.table_row_id
         ) as match_rank
     from events
@@ -92,7 +92,8 @@ latest_identifies as (
         identify_row_id,
         row_number() over (
             partition by event_row_id
-            order by match_priority, identified_at desc, received_at desc, identify_row_id
+            order by
+                match_priority, identified_at desc, received_at desc, identify_row_id
         ) as identify_rank
     from candidate_identifies
 ),

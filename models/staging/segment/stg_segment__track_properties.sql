@@ -16,19 +16,21 @@ with
 
 {% for relation, properties in event_tables -%}
 {%- set n = loop.index -%}
-{%- set has_received_at = 'received_at' in segment_columns(relation) | map(attribute=0) | list -%}
+{%- set names = segment_columns(relation) | map(attribute=0) | list -%}
 {%- set received_at = hackle_to_utc_timestamp(relation, 'received_at', source_tz)
-    if has_received_at else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' -%}
+    if 'received_at' in names else 'cast(null as ' ~ dbt.type_timestamp() ~ ')' -%}
 -- the rows of {{ relation.identifier }}, each property as text (event_row_id here
 -- identifies the row of this table, as hackle_unpivot_properties expects)
 event_table_{{ n }} as (
     select
-        {{ hackle_hash(["'" ~ relation.identifier ~ "'", adapter.quote('id'), received_at]) }}
-            as event_row_id,
+        {{ hackle_hash([
+            "'" ~ relation.identifier ~ "'", adapter.quote('id'), received_at
+        ]) }} as event_row_id,
         cast({{ adapter.quote('id') }} as {{ dbt.type_string() }}) as message_id,
         {{ received_at }} as received_at
         {%- for name, data_type in properties %},
-        {{ hackle_value_text(adapter.quote(name), data_type) }} as {{ adapter.quote(name) }}
+        {{ hackle_value_text(adapter.quote(name), data_type) }}
+            as {{ adapter.quote(name) }}
         {%- endfor %}
     from {{ relation }}
 ),
@@ -37,7 +39,9 @@ event_table_{{ n }} as (
 event_table_{{ n }}_properties as (
     {%- set entries = [] -%}
     {%- for name, data_type in properties -%}
-        {%- do entries.append([name, 'event_table_' ~ n ~ '.' ~ adapter.quote(name)]) -%}
+        {%- do entries.append(
+            [name, 'event_table_' ~ n ~ '.' ~ adapter.quote(name)]
+        ) -%}
     {%- endfor %}
     {{ hackle_unpivot_properties('event_table_' ~ n, 'event', entries) }}
 ),
@@ -53,7 +57,8 @@ table_rows as (
     where 1 = 0
     {%- for relation, properties in event_tables %}
     union all
-    select distinct event_row_id, message_id, received_at from event_table_{{ loop.index }}
+    select distinct event_row_id, message_id, received_at
+    from event_table_{{ loop.index }}
     {%- endfor %}
 ),
 
