@@ -45,7 +45,12 @@
         {{ hackle_bool_text(expression) }}
     {%- elif t in ('double', 'float', 'float64', 'real', 'float4', 'float8', 'double precision')
           or t.startswith('decimal') or t.startswith('numeric') -%}
-        {{ hackle_number_text('cast(' ~ expression ~ ' as ' ~ hackle_type_double() ~ ')') }}
+        {#- Through the value's own shortest text, so that a 4-byte 0.1 stays 0.1
+            instead of the 0.10000000149011612 a widening cast would give. -#}
+        {{ hackle_number_text(
+            'cast(cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ') as '
+            ~ hackle_type_double() ~ ')'
+        ) }}
     {%- else -%}
         cast({{ expression }} as {{ dbt.type_string() }})
     {%- endif -%}
