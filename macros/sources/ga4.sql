@@ -25,16 +25,22 @@
     {%- set dataset = ga4_dataset_relation() -%}
     {%- set found = [] -%}
     {%- for row in list_relations_without_caching(dataset) -%}
-        {%- set m = modules.re.fullmatch('events_(intraday_)?([0-9]{8})', row['name'] | lower) -%}
-        {%- if m and hackle_is_valid_time(m.group(2)[:4] ~ '-' ~ m.group(2)[4:6] ~ '-' ~ m.group(2)[6:]) -%}
-            {%- do found.append((m.group(2), m.group(1) is not none, api.Relation.create(
-                database=dataset.database, schema=dataset.schema, identifier=row['name']
+        {%- set name = row['name'] -%}
+        {%- set m = modules.re.fullmatch(
+            'events_(intraday_)?([0-9]{8})', name | lower
+        ) -%}
+        {%- set day = m.group(2) if m else '' -%}
+        {%- if m and hackle_is_valid_time(day[:4] ~ '-' ~ day[4:6] ~ '-' ~ day[6:]) -%}
+            {%- do found.append((day, m.group(1) is not none, api.Relation.create(
+                database=dataset.database, schema=dataset.schema, identifier=name
             ))) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set shards = [] -%}
     {%- for day, is_intraday, relation in found | sort(attribute='0,1') -%}
-        {%- do shards.append({'relation': relation, 'day': day, 'is_intraday': is_intraday}) -%}
+        {%- do shards.append(
+            {'relation': relation, 'day': day, 'is_intraday': is_intraday}
+        ) -%}
     {%- endfor -%}
     {{ return(shards) }}
 {%- endmacro %}
@@ -227,19 +233,22 @@
     {#- The dataset has a date table to read, the newest one read has every column
         the models use, and the property zone is a zone. -#}
     {%- set problems = [] -%}
-    {%- set problem = hackle_timezone_problem('ga4_property_timezone', var('ga4_property_timezone')) -%}
+    {%- set problem = hackle_timezone_problem(
+        'ga4_property_timezone', var('ga4_property_timezone')
+    ) -%}
     {%- if problem %}{% do problems.append(problem) %}{% endif -%}
     {%- if var('ga4_use_intraday') not in [true, false] -%}
         {%- do problems.append("ga4_use_intraday must be true or false") -%}
     {%- endif -%}
     {%- set shards = ga4_shards() -%}
     {%- if not shards -%}
-        {%- set intraday = ga4_dataset_shards() | selectattr('is_intraday') | list -%}
+        {%- set intraday = ga4_dataset_shards() | selectattr('is_intraday')
+            | list -%}
         {%- if intraday -%}
             {%- do problems.append(
-                "the ga4 dataset " ~ ga4_dataset_relation() ~ " has only intraday tables"
-                ~ " (events_intraday_YYYYMMDD) yet; wait for the first daily table, or"
-                ~ " set ga4_use_intraday to true"
+                "the ga4 dataset " ~ ga4_dataset_relation() ~ " has only intraday"
+                ~ " tables (events_intraday_YYYYMMDD) yet; wait for the first daily"
+                ~ " table, or set ga4_use_intraday to true"
             ) -%}
         {%- else -%}
             {%- do problems.append(

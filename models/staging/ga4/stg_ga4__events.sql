@@ -70,7 +70,8 @@ renamed as (
         {{ hackle_json_properties_valid([]) }} as properties_are_valid,
         {{ hackle_first_present(['device.operating_system']) }} as osname_raw,
         {#- web streams have no app: their OS version stands in -#}
-        {{ hackle_first_present(['app_info.version', 'os_version_text']) }} as version_raw,
+        {{ hackle_first_present(['app_info.version', 'os_version_text']) }}
+            as version_raw,
         os_version_text as os_version,
         {{ hackle_first_present(['app_info.version']) }} as app_version,
         event_params,
