@@ -13,6 +13,17 @@
     declare jsonb for a postgres target. -#}
 
 
+{#- Text: dbt renders its string type as `text`, but the contract declares
+    `varchar` (character varying), and an incremental run with
+    on_schema_change='fail' refuses a model whose text columns changed type. In
+    PostgreSQL varchar without a length is as long as text. A root project's
+    macro takes the place of dbt's own of the same name. -#}
+
+{% macro postgres__type_string() -%}
+    varchar
+{%- endmacro %}
+
+
 {#- Maps -#}
 
 {% macro postgres__hackle_map_type() -%}
@@ -50,10 +61,9 @@
 
 {% macro hackle_postgres_json_path(path) -%}
     {#- A `$.key` / `$[0].key` path as the text[] elements jsonb paths take. -#}
-    {%- set steps = modules.re.findall('\[([0-9]+)\]|\.([A-Za-z0-9_]+)', path) -%}
     {%- set elements = [] -%}
-    {%- for index, name in steps -%}
-        {%- do elements.append("'" ~ (index or name) ~ "'") -%}
+    {%- for part in path.replace('[', '.[').split('.')[1:] if part -%}
+        {%- do elements.append("'" ~ part.strip('[]') ~ "'") -%}
     {%- endfor -%}
     {{ return(elements) }}
 {%- endmacro %}
@@ -146,4 +156,36 @@
                     then cast(cast({{ text }} as numeric) as {{ decimal_type }})
             end
     end
+{%- endmacro %}
+
+
+{#- GA4 exports only to BigQuery, so neither PostgreSQL nor Redshift reads it.
+    dbt renders every model while it parses, the disabled GA4 models included,
+    so these stop a run only when a GA4 model is really built (ga4 in sources),
+    instead of stopping every parse as the default__ variants do. -#}
+
+{% macro hackle_ga4_not_here() -%}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "the ga4 source kind reads a BigQuery export and cannot run on "
+            ~ adapter.type() ~ "; remove ga4 from the sources var"
+        ) }}
+    {%- endif -%}
+    null
+{%- endmacro %}
+
+{% macro postgres__ga4_micros_to_timestamp(micros) -%}
+    {{ hackle_ga4_not_here() }}
+{%- endmacro %}
+
+{% macro postgres__ga4_nested_text(value) -%}
+    {{ hackle_ga4_not_here() }}
+{%- endmacro %}
+
+{% macro postgres__ga4_unnest_join(list, alias) -%}
+    cross join (select {{ hackle_ga4_not_here() }} as {{ alias }}) as {{ alias }}_none
+{%- endmacro %}
+
+{% macro postgres__ga4_param_value(list, key) -%}
+    {{ hackle_ga4_not_here() }}
 {%- endmacro %}

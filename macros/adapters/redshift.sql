@@ -14,13 +14,13 @@
     which the exporter parses back into map<string,string>. JSON property columns
     are read as JSON text (varchar), as loaders such as Amplitude's and
     Snowplow's write them; a column that is already SUPER needs json_serialize
-    around it first. GA4 exports only to BigQuery, so the ga4_ macros have no
-    Redshift variant. -#}
+    around it first. GA4 exports only to BigQuery: the ga4_ macros use the
+    postgres__ variants, which stop a run that enables ga4. -#}
 
 
 {#- Text: dbt renders its string type as `text`, which Redshift stores as
-    varchar(256) and so cuts longer property values. Inert until the project
-    searches itself first for dbt's macros (dispatch: in dbt_project.yml). -#}
+    varchar(256) and so cuts longer property values. A root project's macro
+    takes the place of dbt's own of the same name, so this one applies. -#}
 
 {% macro redshift__type_string() -%}
     varchar(max)
@@ -54,34 +54,39 @@
 {% macro redshift__hackle_map_keys(map) -%}
     {#- SUPER has no function that lists an object's keys outside a FROM clause
         (UNPIVOT lists them there). -#}
-    {{ exceptions.raise_compiler_error(
-        "hackle_map_keys cannot be written as an expression on Redshift; list the"
-        ~ " keys with `from relation as r, unpivot r.column as value at key`"
-    ) }}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "hackle_map_keys cannot be written as an expression on Redshift; list"
+            ~ " the keys with `from relation as r, unpivot r.column as value at key`"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro redshift__hackle_map_value(map, key) -%}
     {#- SUPER navigation takes the key as an identifier, so `key` must be a
         string literal such as 'osname'. -#}
     {%- set m = modules.re.fullmatch("'([a-z0-9_]+)'", key | trim) -%}
-    {%- if not m -%}
+    {%- if not m and execute -%}
         {{ exceptions.raise_compiler_error(
             "hackle_map_value on Redshift needs the key as a lowercase string"
             ~ " literal such as 'osname', not " ~ key
         ) }}
     {%- endif -%}
-    cast({{ map }}."{{ m.group(1) }}" as varchar(max))
+    cast({{ map }}."{{ m.group(1) if m else key }}" as varchar(max))
 {%- endmacro %}
 
 {% macro redshift__hackle_map_entries_join(map, alias) -%}
     {#- Redshift lists an object's entries only with UNPIVOT over a column of an
         alias earlier in the same FROM clause, which a join appended after
         `from <relation>` cannot name. -#}
-    {{ exceptions.raise_compiler_error(
-        "hackle_map_entries_join cannot be written after a bare relation on"
-        ~ " Redshift; the test needs the relation aliased, then"
-        ~ " `unpivot alias." ~ map ~ " as entry_value at entry_key`"
-    ) }}
+    {#- dbt renders every test while it parses: stop only a run that uses it. -#}
+    {%- if execute -%}
+        {{ exceptions.raise_compiler_error(
+            "hackle_map_entries_join cannot be written after a bare relation on"
+            ~ " Redshift; the test needs the relation aliased, then"
+            ~ " `unpivot alias." ~ map ~ " as entry_value at entry_key`"
+        ) }}
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -89,24 +94,33 @@
 
 {% macro hackle_redshift_json_steps(path) -%}
     {#- A `$.key` / `$[0].key` path as [index, name] pairs, one per step. -#}
-    {{ return(modules.re.findall('\[([0-9]+)\]|\.([A-Za-z0-9_]+)', path)) }}
+    {%- set steps = [] -%}
+    {%- for part in path.replace('[', '.[').split('.')[1:] if part -%}
+        {%- if part.startswith('[') -%}
+            {%- do steps.append([part[1:-1], '']) -%}
+        {%- else -%}
+            {%- do steps.append(['', part]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(steps) }}
 {%- endmacro %}
 
 {% macro hackle_redshift_json_at(json, path) -%}
     {#- The JSON text at `path` in `json`, or null; invalid JSON gives null.
         Array steps use json_extract_array_element_text, object steps
         json_extract_path_text, both with null_if_invalid. -#}
-    {%- set expression = json -%}
+    {#- A namespace, because a plain set inside a loop does not outlive it. -#}
+    {%- set at = namespace(expression=json) -%}
     {%- for index, name in hackle_redshift_json_steps(path) -%}
         {%- if index -%}
-            {%- set expression = 'json_extract_array_element_text(' ~ expression
-                ~ ', ' ~ index ~ ', true)' -%}
+            {%- set at.expression = 'json_extract_array_element_text('
+                ~ at.expression ~ ', ' ~ index ~ ', true)' -%}
         {%- else -%}
-            {%- set expression = "json_extract_path_text(" ~ expression ~ ", '"
-                ~ name ~ "', true)" -%}
+            {%- set at.expression = "json_extract_path_text(" ~ at.expression
+                ~ ", '" ~ name ~ "', true)" -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(expression) }}
+    {{ return(at.expression) }}
 {%- endmacro %}
 
 {% macro redshift__hackle_json_text(json, path) -%}
@@ -136,7 +150,7 @@
         has event_row_id, as in every staging model. Numbers go through the same
         canonical text as typed columns. -#}
     {%- set parts = json.split('.') -%}
-    {%- if parts | length != 2 -%}
+    {%- if parts | length != 2 and execute -%}
         {{ exceptions.raise_compiler_error(
             "hackle_json_entries_join on Redshift needs the JSON column as"
             ~ " <relation>.<column>, not " ~ json
