@@ -1,7 +1,6 @@
-"""Where the day folders go: a local folder or ``file://`` URL for now.
+"""Where the day folders go: a local folder, a ``file://`` URL, or a bucket.
 
-``s3://``, ``gs://`` and ``gcs://`` are recognised and refused until their
-filesystems are wired in through ``pyarrow.fs``.
+Buckets (``s3://``, ``gs://`` and ``gcs://``) are opened by :mod:`buckets`.
 """
 
 from __future__ import annotations
@@ -14,18 +13,17 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import pyarrow.fs as pafs
 
+from hackle_export import buckets
 from hackle_export.errors import ConfigError, UsageError
 
 logger = logging.getLogger(__name__)
-
-PLANNED_SCHEMES = ("s3", "gs", "gcs")
 
 # Hosts a file:// URL may name: none, or this machine by its RFC 8089 name.
 LOCAL_HOSTS = ("", "localhost")
 
 SUPPORTED = (
-    "a local folder or a file:///absolute/path URL (s3://, gs:// and gcs:// come "
-    "in a later version)"
+    "a local folder, a file:///absolute/path URL, or s3://bucket/prefix or "
+    "gs://bucket/prefix"
 )
 
 
@@ -46,11 +44,10 @@ def open_destination(dest: str) -> Destination:
         raise UsageError(f"--dest is empty; give {SUPPORTED}")
     parts = urlsplit(dest)
     scheme = parts.scheme.lower()
-    if scheme in PLANNED_SCHEMES:
-        raise ConfigError(
-            f"the destination {dest} uses {scheme}://, which is not supported yet by "
-            f"the exporter; give {SUPPORTED}"
-        )
+    if buckets.is_bucket_url(dest):
+        location = buckets.parse_bucket_url(dest)
+        logger.info("destination %s", location.uri(location.prefix))
+        return Destination(buckets.open_bucket(location), location.root)
     if scheme == "file":
         root = _file_url_path(dest, parts)
     elif scheme:
