@@ -29,7 +29,7 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dbt,dev,s3]'
+	$(BIN)/pip install --quiet -e '.[dbt,dev,bigquery,s3]'
 	touch $(STAMP)
 
 $(DEMO_DIR)/profiles.yml $(TEST_DIR)/profiles.yml: profiles.example.yml
