@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from postgres_support import (
     REPO,
     DbtOnPostgres,
@@ -71,13 +70,6 @@ def test_project_builds_on_postgres_with_every_contract_test(
     assert types[4][2:] == (24, 6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hackle_events selects insert_id as text (lower() and || give text on "
-    "PostgreSQL) while its contract declares varchar, so an incremental run with "
-    "on_schema_change='fail' stops; the model must cast insert_id to the "
-    "declared type",
-)
 def test_incremental_run_replaces_the_rebuilt_days_on_postgres(
     postgres: Postgres, tmp_path: Path
 ) -> None:

@@ -68,16 +68,15 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "130 interrupted (Ctrl-C or SIGTERM)" in out
 
 
-@pytest.mark.parametrize(
-    ("target", "kind"), [("warehouse", "bigquery"), ("cluster", "redshift")]
-)
-def test_planned_warehouses_are_not_supported_yet(
-    project: Project, capsys: pytest.CaptureFixture[str], target: str, kind: str
+def test_a_redshift_target_needs_a_staging_prefix(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert project.run("--date", "2024-01-01", "--target", target) == ExitCode.USAGE
+    monkeypatch.delenv("HACKLE_UNLOAD_STAGING", raising=False)
+    assert project.run("--date", "2024-01-01", "--target", "cluster") == ExitCode.USAGE
     [line] = error_lines(capsys)
-    assert f"type {kind}" in line
-    assert "not supported yet by the exporter" in line
+    assert "HACKLE_UNLOAD_STAGING" in line
 
 
 def test_other_warehouse_types_are_refused(
@@ -101,10 +100,13 @@ def test_unknown_target_names_the_outputs(
     assert "cluster, local, warehouse" in line
 
 
-@pytest.mark.parametrize("scheme", ["s3", "gs", "gcs"])
-def test_bucket_destinations_are_not_supported_yet(
-    project: Project, capsys: pytest.CaptureFixture[str], scheme: str
+def test_bucket_destinations_need_credentials(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
     code = main(
         [
             "--project-dir",
@@ -112,13 +114,14 @@ def test_bucket_destinations_are_not_supported_yet(
             "--profiles-dir",
             str(project.root),
             "--dest",
-            f"{scheme}://bucket/prefix",
+            "s3://bucket/prefix",
             "--date",
             "2024-01-01",
         ]
     )
     assert code == ExitCode.USAGE
-    assert "not supported yet" in error_lines(capsys)[0]
+    [line] = error_lines(capsys)
+    assert "no AWS credentials were found" in line
 
 
 def run_with_dest(project: Project, dest: str) -> int:
@@ -134,8 +137,10 @@ def test_unknown_destination_scheme_says_what_is_supported_now(
     assert run_with_dest(project, f"{scheme}://host/prefix") == ExitCode.USAGE
     [line] = error_lines(capsys)
     assert f"uses {scheme}://" in line
-    assert "give a local folder or a file:///absolute/path URL" in line
-    assert "(s3://, gs:// and gcs:// come in a later version)" in line
+    assert (
+        "give a local folder, a file:///absolute/path URL, or s3://bucket/prefix "
+        "or gs://bucket/prefix" in line
+    )
 
 
 @pytest.mark.parametrize(

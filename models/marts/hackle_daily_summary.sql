@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=hackle_incremental_strategy(),
+    partition_by=hackle_partition_by('dt'),
     hackle_window_column='dt',
     on_schema_change='fail'
 ) }}

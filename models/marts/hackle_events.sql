@@ -1,6 +1,8 @@
 {{ config(
     materialized='incremental',
     incremental_strategy=hackle_incremental_strategy(),
+    partition_by=hackle_partition_by('ts'),
+    cluster_by=hackle_cluster_by(['event_key']),
     hackle_window_column='ts',
     on_schema_change='fail'
 ) }}
@@ -37,9 +39,11 @@ entries as (
 final as (
     select
         exported_events.ts,
-        exported_events.event_key,
+        -- the text type the contract declares, on warehouses where the functions
+        -- that built these values return another text type
+        cast(exported_events.event_key as {{ dbt.type_string() }}) as event_key,
         identifiers_maps.entries as identifiers,
-        exported_events.insert_id,
+        cast(exported_events.insert_id as {{ dbt.type_string() }}) as insert_id,
         {{ hackle_metric_value('exported_events.metric_text') }} as metric_value,
         coalesce(user_maps.entries, {{ hackle_empty_map() }}) as user_properties,
         coalesce(event_maps.entries, {{ hackle_empty_map() }}) as event_properties,
