@@ -4,6 +4,7 @@ exported, held back with its reason, or counted as a duplicate."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from dbt_support import Project
@@ -125,3 +126,47 @@ def test_a_failed_build_does_not_make_new_days_ready(
     export = project.export("--date", "2024-05-02", "--dest", str(tmp_path / "b"))
     assert export.returncode == 75, export.stdout + export.stderr
     assert not (tmp_path / "b" / "dt=2024-05-02").exists()
+
+
+def test_text_times_are_read_by_their_own_offset_or_held_back(
+    make_project: Callable[[], Project],
+) -> None:
+    project = make_project()
+    project.execute(
+        "create schema app; create table app.events (event_id varchar, "
+        "occurred_at varchar, event_name varchar, device_id varchar, "
+        "os_name varchar, app_version varchar, metric varchar, props varchar)"
+    )
+    times = {
+        "t1": "2024-07-01 10:00:00+09:00",
+        "t2": "2024-07-01T10:00:00Z",
+        "t3": "2024-07-01 10:00:00",
+        "t4": "not a date",
+        "t5": "1719828000000",
+    }
+    values = ", ".join(
+        f"('{event_id}', '{text}', 'e', 'dev', 'iOS', '1.0', null, null)"
+        for event_id, text in times.items()
+    )
+    project.execute(f"insert into app.events values {values}")
+    project.dbt(
+        "build",
+        "--full-refresh",
+        *PRODUCTION,
+        vars={**VARS, "generic_source_timezone": "Asia/Seoul"},
+    )
+
+    exported = dict(
+        project.query("select insert_id, ts from hackle_events order by ts")
+    )
+    ids = dict(
+        project.query("select source_event_id, insert_id from int_events__validated")
+    )
+    assert exported[ids["t1"]] == datetime(2024, 7, 1, 1, 0)
+    assert exported[ids["t2"]] == datetime(2024, 7, 1, 10, 0)
+    # no offset: read in generic_source_timezone
+    assert exported[ids["t3"]] == datetime(2024, 7, 1, 1, 0)
+    held_back = dict(
+        project.query("select source_event_id, reason from hackle_events_rejected")
+    )
+    assert held_back == {"t4": "missing_timestamp", "t5": "missing_timestamp"}

@@ -338,3 +338,30 @@ def test_an_event_two_days_late_lands_in_its_own_day(
     ) == [(date(2024, 5, 8),)]
     summary = dict(project.query("select dt, exported_rows from hackle_daily_summary"))
     assert summary[date(2024, 5, 8)] == 2
+
+
+def test_a_missing_daily_table_holds_back_the_days_that_need_it(
+    make_project: Callable[[], Project], tmp_path: Path
+) -> None:
+    project = make_project()
+    for day in (3, 5, 6):
+        _write(
+            project,
+            f"events_202406{day:02d}",
+            [_event(datetime(2024, 6, day, 9, 0), f"e{day}")],
+        )
+    bucket = tmp_path / "bucket"
+
+    project.dbt("build", "--full-refresh", *PRODUCTION, vars=VARS)
+    # June 4 is missing: complete only to the end of June 3 in Los Angeles
+    assert project.query("select source_complete_until from hackle_source_status") == [
+        (datetime(2024, 6, 4, 7, 0),)
+    ]
+    waiting = project.export("--date", "2024-06-04", "--dest", str(bucket))
+    assert waiting.returncode == 75, waiting.stderr
+
+    _write(project, "events_20240604", [_event(datetime(2024, 6, 4, 9, 0), "e4")])
+    project.dbt("build", *PRODUCTION, vars=VARS)
+    assert project.query("select source_complete_until from hackle_source_status") == [
+        (datetime(2024, 6, 7, 7, 0),)
+    ]

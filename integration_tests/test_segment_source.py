@@ -128,7 +128,8 @@ def test_a_second_copy_arriving_later_leaves_one_exported_row_incrementally(
     project.execute(FIRST_COPY)
     project.dbt("build", "--full-refresh", *PRODUCTION, vars=VARS)
     before = project.query(
-        "select ts, insert_id from hackle_events where cast(ts as date) = '2024-05-02'"
+        "select ts, insert_id from hackle_events "
+        "where cast(ts as date) = '2024-05-02' order by ts, insert_id"
     )
 
     project.execute(SECOND_COPY)
@@ -137,7 +138,7 @@ def test_a_second_copy_arriving_later_leaves_one_exported_row_incrementally(
     assert (
         project.query(
             "select ts, insert_id from hackle_events "
-            "where cast(ts as date) = '2024-05-02'"
+            "where cast(ts as date) = '2024-05-02' order by ts, insert_id"
         )
         == before
     )

@@ -10,7 +10,8 @@
 {%- endmacro %}
 
 {% macro duckdb__hackle_json_text(json, path) -%}
-    json_extract_string({{ json }}, '{{ path }}')
+    {#- Text that is not valid JSON reads as null rather than failing the query. -#}
+    json_extract_string(case when json_valid({{ json }}) then {{ json }} end, '{{ path }}')
 {%- endmacro %}
 
 

@@ -114,3 +114,18 @@
             then cast({{ value }} as {{ dbt.type_string() }})
     end
 {%- endmacro %}
+
+
+{% macro hackle_trim(value) -%}
+    {#- The text without leading and trailing white space of any kind (tabs, line
+        breaks, no-break spaces), where the warehouse can tell them apart. -#}
+    {{ return(adapter.dispatch('hackle_trim', 'hackle_export')(value)) }}
+{%- endmacro %}
+
+{% macro default__hackle_trim(value) -%}
+    trim({{ value }})
+{%- endmacro %}
+
+{% macro duckdb__hackle_trim(value) -%}
+    regexp_replace({{ value }}, '^[\s\p{Z}]+|[\s\p{Z}]+$', '', 'g')
+{%- endmacro %}

@@ -64,17 +64,46 @@
 
 {% macro hackle_to_utc_timestamp(relation, column, source_tz) -%}
     {#- A source time column as a UTC timestamp without zone. A column that carries
-        its zone is converted; one without is read in `source_tz`. -#}
+        its zone is converted; one without is read in `source_tz`; a text column
+        is read as ISO text, by its own offset (`Z`, `+09:00`) where it has one,
+        and gives null where it is not a time at all (the row is then held back as
+        missing_timestamp). -#}
+    {%- set quoted = adapter.quote(column) -%}
     {%- set data_type = 'timestamp' -%}
     {%- if execute -%}
         {%- for c in adapter.get_columns_in_relation(relation) if c.name | lower == column | lower -%}
             {%- set data_type = c.dtype | lower -%}
-            {{ return(hackle_zoned_to_utc(adapter.quote(column))
-                if ('with time zone' in data_type or data_type == 'timestamptz')
-                else hackle_source_time_to_utc('cast(' ~ adapter.quote(column) ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz)) }}
+            {%- if 'with time zone' in data_type or data_type == 'timestamptz' -%}
+                {{ return(hackle_zoned_to_utc(quoted)) }}
+            {%- elif data_type.startswith('varchar') or data_type.startswith('character')
+                    or data_type in ('text', 'string') -%}
+                {{ return(hackle_text_to_utc(quoted, source_tz)) }}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {{ return(hackle_source_time_to_utc('cast(' ~ adapter.quote(column) ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz)) }}
+    {{ return(hackle_source_time_to_utc('cast(' ~ quoted ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz)) }}
+{%- endmacro %}
+
+
+{% macro hackle_text_to_utc(text, source_tz) -%}
+    {{ return(adapter.dispatch('hackle_text_to_utc', 'hackle_export')(text, source_tz)) }}
+{%- endmacro %}
+
+{% macro default__hackle_text_to_utc(text, source_tz) -%}
+    {{ hackle_source_time_to_utc('cast(' ~ text ~ ' as ' ~ dbt.type_timestamp() ~ ')', source_tz) }}
+{%- endmacro %}
+
+{% macro duckdb__hackle_text_to_utc(text, source_tz) -%}
+    {#- A cast to timestamp would drop an offset silently; text with one is read
+        as an instant, text without one in the source's zone. -#}
+    case
+        when regexp_matches(
+            trim({{ text }}),
+            '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?[ ]*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'
+        )
+            then timezone('UTC', try_cast(trim({{ text }}) as timestamptz))
+        else {{ hackle_source_time_to_utc('try_cast(trim(' ~ text ~ ') as timestamp)', source_tz) }}
+    end
 {%- endmacro %}
 
 

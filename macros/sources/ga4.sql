@@ -66,12 +66,31 @@
 
 
 {% macro ga4_newest_daily_day() -%}
-    {#- YYYYMMDD of the newest daily table, or none. -#}
+    {#- YYYYMMDD of the newest date up to which the daily tables have no gap, or
+        none. A date missing among the last `lookback_days` before the newest
+        daily table (Google writes tables late, now and then) stops it there, so
+        the days that need the missing table wait for it; older gaps, such as
+        expired tables, do not count. -#}
     {%- set days = [] -%}
     {%- for shard in ga4_dataset_shards() if not shard.is_intraday -%}
         {%- do days.append(shard.day) -%}
     {%- endfor -%}
-    {{ return(days | max if days else none) }}
+    {%- if not days -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set dt = modules.datetime -%}
+    {%- set newest = dt.datetime.strptime(days | max, '%Y%m%d') -%}
+    {%- set oldest = dt.datetime.strptime(days | min, '%Y%m%d') -%}
+    {%- set first = newest - dt.timedelta(days=var('lookback_days')) -%}
+    {%- set day = [first if first > oldest else oldest] -%}
+    {%- for _ in range(var('lookback_days') + 1) if day[0] <= newest -%}
+        {%- if day[0].strftime('%Y%m%d') not in days -%}
+            {{ return((day[0] - dt.timedelta(days=1)).strftime('%Y%m%d')) }}
+        {%- endif -%}
+        {%- do day.append(day[0] + dt.timedelta(days=1)) -%}
+        {%- do day.pop(0) -%}
+    {%- endfor -%}
+    {{ return(days | max) }}
 {%- endmacro %}
 
 

@@ -58,10 +58,16 @@
 {% macro snowplow_source_problems() -%}
     {#- The atomic events table exists and has the atomic columns the models read. -#}
     {%- set named = [] -%}
-    {%- for column in ['event_id', 'collector_tstamp', 'derived_tstamp', 'dvce_created_tstamp',
-                       'event_name', 'platform', 'v_tracker', 'useragent', 'domain_userid',
-                       'network_userid', 'user_id', 'domain_sessionid', 'se_value', 'tr_total'] -%}
-        {%- do named.append(['the Snowplow atomic events schema', column]) -%}
+    {%- for column in [
+        'event_id', 'collector_tstamp', 'derived_tstamp', 'dvce_created_tstamp',
+        'etl_tstamp', 'event_name', 'event_fingerprint', 'platform', 'app_id',
+        'v_tracker', 'useragent', 'os_name', 'domain_userid', 'network_userid',
+        'user_id', 'domain_sessionid', 'se_category', 'se_action', 'se_label',
+        'se_property', 'se_value', 'tr_total', 'page_url', 'page_title',
+        'page_referrer', 'geo_country', 'geo_region', 'geo_city', 'geo_timezone',
+        'br_lang'
+    ] -%}
+        {%- do named.append(['the Snowplow atomic events schema (a standard column)', column]) -%}
     {%- endfor -%}
     {{ return(hackle_table_problems(
         'snowplow', hackle_source_relation('snowplow'),

@@ -1,5 +1,5 @@
-{#- Every source row once, with its day, its place among rows that share its
-    insert_id, and the reason it cannot be exported (null when it can). -#}
+{#- Every source row once, with its day, the reason it cannot be exported (null
+    when it can), and its place among rows that share its insert_id. -#}
 
 {%- set accepted = var('accepted_os_names') -%}
 
@@ -9,27 +9,18 @@ events as (
     select * from {{ ref('int_events__mapped') }}
 ),
 
--- rows that share an insert_id are one event: the first received copy wins
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by insert_id
-            order by received_at, event_time, event_row_id
-        ) as duplicate_rank
-    from events
-),
-
 -- an event timed too far after its receipt keeps its time, to be held back, or
 -- takes its receipt time, as future_timestamp_action says
 timed as (
     select
         *,
-        event_time > {{ dbt.dateadd(
-            'hour', var('max_hours_ahead_of_receipt'),
-            'coalesce(received_at, ' ~ hackle_run_started_at() ~ ')'
-        ) }} as is_ahead_of_receipt
-    from ranked
+        coalesce(
+            event_time > {{ dbt.dateadd(
+                'hour', var('max_hours_ahead_of_receipt'), 'received_at'
+            ) }},
+            false
+        ) as is_ahead_of_receipt
+    from events
 ),
 
 -- the contract's values: millisecond UTC time, spelled-out OS, exact decimal
@@ -39,8 +30,7 @@ canonical as (
         {%- if var('future_timestamp_action') == 'use_received_at' %}
         {{ dbt.date_trunc(
             'millisecond',
-            'case when is_ahead_of_receipt and received_at is not null'
-            ~ ' then received_at else event_time end'
+            'case when is_ahead_of_receipt then received_at else event_time end'
         ) }} as ts,
         {%- else %}
         {{ dbt.date_trunc('millisecond', 'event_time') }} as ts,
@@ -51,7 +41,8 @@ canonical as (
     from timed
 ),
 
--- one reason per row, the first that applies in this order
+-- one reason per row, the first that applies in this order; no event can be
+-- later than the run that reads it, whatever its receipt time says
 reasoned as (
     select
         *,
@@ -59,16 +50,18 @@ reasoned as (
             when event_time is null then 'missing_timestamp'
             when ts < cast('{{ var("min_event_time") }}' as {{ dbt.type_timestamp() }})
                 then 'timestamp_out_of_range'
-            when is_ahead_of_receipt
-                {%- if var('future_timestamp_action') == 'use_received_at' %}
-                and received_at is null
-                {%- endif %}
-                then 'timestamp_in_future'
+            {%- if var('future_timestamp_action') != 'use_received_at' %}
+            when is_ahead_of_receipt then 'timestamp_in_future'
+            {%- endif %}
+            when ts > {{ dbt.dateadd(
+                'hour', var('max_hours_ahead_of_receipt'), hackle_run_started_at()
+            ) }} then 'timestamp_in_future'
             when event_key is null then 'missing_event_key'
             when {{ hackle_is_blank('id') }} then 'missing_id'
             when {{ hackle_is_blank('device_id') }} then 'missing_device_id'
             when osname is null then 'missing_osname'
-            when osname not in ('{{ accepted | join("', '") }}') then 'unknown_osname'
+            when lower(osname) not in ('{{ accepted | map("lower") | join("', '") }}')
+                then 'unknown_osname'
             when {{ hackle_is_blank('version_raw') }} then 'missing_version'
             when not metric_is_valid then 'invalid_metric'
             when not properties_are_valid then 'invalid_properties'
@@ -79,8 +72,24 @@ reasoned as (
     from canonical
 ),
 
+-- rows that share an insert_id are one event: the first received copy that can
+-- be exported wins (the first received, when none can)
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by insert_id
+            order by
+                case when rejection_reason is null then 0 else 1 end,
+                received_at,
+                event_time,
+                event_row_id
+        ) as duplicate_rank
+    from reasoned
+),
+
 -- the day each row is counted in: its event day, or the day it was received when
--- its own time is unusable
+-- its own time is unusable (the run's day, if that receipt time is later still)
 dated as (
     select
         *,
@@ -88,7 +97,10 @@ dated as (
             when rejection_reason in (
                 'missing_timestamp', 'timestamp_out_of_range', 'timestamp_in_future'
             )
-                then {{ hackle_partition_date('received_at') }}
+                then {{ hackle_partition_date(
+                    'case when received_at > ' ~ hackle_run_started_at()
+                    ~ ' then ' ~ hackle_run_started_at() ~ ' else received_at end'
+                ) }}
             else {{ hackle_partition_date('ts') }}
         end as dt,
         case
@@ -96,7 +108,7 @@ dated as (
             when rejection_reason is not null then 'rejected'
             else 'exported'
         end as row_status
-    from reasoned
+    from ranked
 )
 
 select * from dated

@@ -3,7 +3,7 @@
 
 select {{ column_name }}
 from {{ model }}
-where coalesce({{ hackle_map_value(column_name, "'osname'") }}, '')
-    not in ('{{ var("accepted_os_names") | join("', '") }}')
+where lower(coalesce({{ hackle_map_value(column_name, "'osname'") }}, ''))
+    not in ('{{ var("accepted_os_names") | map("lower") | join("', '") }}')
 
 {% endtest %}
