@@ -60,7 +60,9 @@ reasoned as (
             when {{ hackle_is_blank('id') }} then 'missing_id'
             when {{ hackle_is_blank('device_id') }} then 'missing_device_id'
             when osname is null then 'missing_osname'
-            when lower(osname) not in ('{{ accepted | map("lower") | join("', '") }}')
+            when lower(osname) not in (
+                '{{ accepted | map("lower") | join("', '") }}'  -- noqa: LT05
+            )
                 then 'unknown_osname'
             when {{ hackle_is_blank('version_raw') }} then 'missing_version'
             when not metric_is_valid then 'invalid_metric'

@@ -73,7 +73,9 @@ filters as (
 
 -- scopes that export only what an allow row names
 allow_listed_scopes as (
-    select distinct property_scope from filters where action = 'allow'
+    select distinct property_scope
+    from filters
+    where action = 'allow'
 ),
 
 -- entries the filters withhold: a deny row matches, or the scope is allow-listed

@@ -53,11 +53,13 @@ final as (
         cast(outcomes.source_rows as {{ dbt.type_bigint() }}) as source_rows,
         cast(outcomes.exported_rows as {{ dbt.type_bigint() }}) as exported_rows,
         cast(outcomes.rejected_rows as {{ dbt.type_bigint() }}) as rejected_rows,
-        cast(outcomes.duplicates_removed as {{ dbt.type_bigint() }}) as duplicates_removed,
+        cast(outcomes.duplicates_removed as {{ dbt.type_bigint() }})
+            as duplicates_removed,
         cast(coalesce(dropped_entries.key_collisions, 0) as {{ dbt.type_bigint() }})
             as key_collisions,
-        cast(coalesce(dropped_entries.withheld_properties, 0) as {{ dbt.type_bigint() }})
-            as withheld_properties
+        cast(
+            coalesce(dropped_entries.withheld_properties, 0) as {{ dbt.type_bigint() }}
+        ) as withheld_properties
     from outcomes
     left join dropped_entries
         on outcomes.dt = dropped_entries.dt

@@ -27,7 +27,8 @@ entries as (
 {{ scope }}_maps as (
     select
         event_row_id,
-        {{ hackle_map_agg('property_key', 'property_value', 'property_key') }} as entries
+        {{ hackle_map_agg('property_key', 'property_value', 'property_key') }}
+            as entries
     from entries
     where property_scope = '{{ scope }}'
     group by event_row_id

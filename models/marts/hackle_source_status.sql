@@ -14,12 +14,16 @@ per_source as (
 -- yet) holds every day back, unless the user declared an end
 final as (
     select
-        cast('{{ var("partition_timezone") }}' as {{ dbt.type_string() }}) as partition_timezone,
+        cast('{{ var("partition_timezone") }}' as {{ dbt.type_string() }})
+            as partition_timezone,
         {%- if var('sources_complete_until') %}
         cast('{{ var("sources_complete_until") }}' as {{ dbt.type_timestamp() }})
         {%- else %}
         (
-            select case when count(complete_until) = count(*) then min(complete_until) end
+            select
+                case
+                    when count(complete_until) = count(*) then min(complete_until)
+                end
             from per_source
         )
         {%- endif %} as source_complete_until

@@ -15,7 +15,9 @@
 {%- endfor %}
 
 {%- set event_time = hackle_to_utc_timestamp(events, c['event_time'], source_tz) -%}
-{%- set received_at = hackle_to_utc_timestamp(events, c.get('received_at'), source_tz) if c.get('received_at') else event_time -%}
+{%- set received_at = hackle_to_utc_timestamp(
+    events, c.get('received_at'), source_tz
+) if c.get('received_at') else event_time -%}
 
 with
 
@@ -34,10 +36,11 @@ renamed as (
             adapter.quote(var('generic_user_properties_json')) if var('generic_user_properties_json') else 'null'
         ]) }} as event_row_id,
         cast({{ col['event_id'] }} as {{ dbt.type_string() }}) as source_event_id,
-        {{ hackle_insert_id('generic', 'cast(' ~ col['event_id'] ~ ' as ' ~ dbt.type_string() ~ ')', [
-            event_time, col['event_name'], col['device_id'],
-            col['id']
-        ]) }} as insert_id,
+        {{ hackle_insert_id(
+            'generic',
+            'cast(' ~ col['event_id'] ~ ' as ' ~ dbt.type_string() ~ ')',
+            [event_time, col['event_name'], col['device_id'], col['id']]
+        ) }} as insert_id,
         {{ event_time }} as event_time,
         {{ received_at }} as received_at,
         cast({{ col['event_name'] }} as {{ dbt.type_string() }}) as event_name,
@@ -49,7 +52,9 @@ renamed as (
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
         cast({{ col['metric'] }} as {{ dbt.type_string() }}) as metric_text,
         {%- set json_columns = [] %}
-        {%- for name in ['generic_event_properties_json', 'generic_user_properties_json'] if var(name) %}
+        {%- for name in [
+            'generic_event_properties_json', 'generic_user_properties_json'
+        ] if var(name) %}
         {%- do json_columns.append(adapter.quote(var(name))) %}
         {%- endfor %}
         {{ hackle_json_properties_valid(json_columns) }} as properties_are_valid,
@@ -63,7 +68,8 @@ renamed as (
         {%- endfor %}
         {%- endfor %}
         {%- if var('generic_event_properties_json') %},
-        {{ adapter.quote(var('generic_event_properties_json')) }} as event_properties_json
+        {{ adapter.quote(var('generic_event_properties_json')) }}
+            as event_properties_json
         {%- endif %}
         {%- if var('generic_user_properties_json') %},
         {{ adapter.quote(var('generic_user_properties_json')) }} as user_properties_json

@@ -45,7 +45,9 @@ events as (
         entries.entry_key as property_key,
         entries.entry_text as property_value
     from events
-    {{ hackle_json_entries_join('events.' ~ scope ~ '_properties_json', '$', 'entries') }}
+    {{ hackle_json_entries_join(
+        'events.' ~ scope ~ '_properties_json', '$', 'entries'
+    ) }}
     where not entries.entry_is_null
 ),
 {%- endif %}

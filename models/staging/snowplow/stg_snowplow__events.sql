@@ -18,19 +18,27 @@ source_events as (
 with_entities as (
     select
         *,
-        {{ snowplow_entity_field(events, client_session, 'userId') }} as client_session_user_id_camel,
-        {{ snowplow_entity_field(events, client_session, 'user_id') }} as client_session_user_id_snake,
-        {{ snowplow_entity_field(events, client_session, 'sessionId') }} as client_session_id_camel,
-        {{ snowplow_entity_field(events, client_session, 'session_id') }} as client_session_id_snake,
+        {{ snowplow_entity_field(events, client_session, 'userId') }}
+            as client_session_user_id_camel,
+        {{ snowplow_entity_field(events, client_session, 'user_id') }}
+            as client_session_user_id_snake,
+        {{ snowplow_entity_field(events, client_session, 'sessionId') }}
+            as client_session_id_camel,
+        {{ snowplow_entity_field(events, client_session, 'session_id') }}
+            as client_session_id_snake,
         {{ snowplow_entity_field(events, mobile, 'osType') }} as mobile_os_type,
         {{ snowplow_entity_field(events, mobile, 'osVersion') }} as mobile_os_version,
-        {{ snowplow_entity_field(events, mobile, 'deviceManufacturer') }} as device_manufacturer,
+        {{ snowplow_entity_field(events, mobile, 'deviceManufacturer') }}
+            as device_manufacturer,
         {{ snowplow_entity_field(events, mobile, 'deviceModel') }} as device_model,
         {{ snowplow_entity_field(events, application, 'version') }} as app_version,
         {{ snowplow_entity_field(events, application, 'build') }} as app_build,
-        {{ snowplow_entity_field(events, yauaa, 'operatingSystemName') }} as yauaa_os_name,
-        {{ snowplow_entity_field(events, yauaa, 'operatingSystemVersion') }} as yauaa_os_version,
-        {{ snowplow_entity_field(events, ua_parser, 'osFamily') }} as ua_parser_os_family,
+        {{ snowplow_entity_field(events, yauaa, 'operatingSystemName') }}
+            as yauaa_os_name,
+        {{ snowplow_entity_field(events, yauaa, 'operatingSystemVersion') }}
+            as yauaa_os_version,
+        {{ snowplow_entity_field(events, ua_parser, 'osFamily') }}
+            as ua_parser_os_family,
         {{ snowplow_entity_field(events, screen_view, 'name') }} as screen_name
     from source_events
 ),
@@ -76,7 +84,8 @@ renamed as (
         {{ hackle_first_present(var('snowplow_id_columns')) }} as id,
         {{ hackle_first_present(var('snowplow_device_id_columns')) }} as device_id,
         nullif(user_id, '') as user_id,
-        {{ hackle_first_present(['domain_sessionid', 'client_session_id']) }} as session_id,
+        {{ hackle_first_present(['domain_sessionid', 'client_session_id']) }}
+            as session_id,
         cast(null as {{ dbt.type_string() }}) as ga_session_id,
         cast(null as {{ dbt.type_string() }}) as ga_device_id,
         cast(coalesce(tr_total, se_value) as {{ dbt.type_string() }}) as metric_text,

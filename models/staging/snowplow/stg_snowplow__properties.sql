@@ -1,6 +1,8 @@
 {{ config(enabled=hackle_source_enabled('snowplow')) }}
 
-{%- set self_describing = snowplow_self_describing_event_columns(hackle_source_relation('snowplow')) -%}
+{%- set self_describing = snowplow_self_describing_event_columns(
+    hackle_source_relation('snowplow')
+) -%}
 
 with
 
