@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from hackle_export import interrupt, publish, verify
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from hackle_export import interrupt, lock, publish, verify
 from hackle_export.conform import Conformer
 from hackle_export.days import DayBounds, day_bounds, zone
 from hackle_export.destination import Destination
@@ -23,7 +28,7 @@ from hackle_export.readers.base import (
     WarehouseReader,
 )
 from hackle_export.schema import IdentifiersFormat
-from hackle_export.writer import PartWriter, new_run_id
+from hackle_export.writer import PartWriter, WrittenPart, new_run_id
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ class DayStatus(StrEnum):
     NOT_READY = "not_ready"
     EMPTY_REFUSED = "empty_refused"
     CONTRACT_VIOLATION = "contract_violation"
+    # Another run holds the day's lock, or took it over: nothing published.
+    LOCKED = "locked"
     FAILED = "failed"
 
 
@@ -45,6 +52,8 @@ EXIT_CODES: dict[DayStatus, ExitCode] = {
     DayStatus.NOT_READY: ExitCode.NOT_READY,
     DayStatus.EMPTY_REFUSED: ExitCode.EMPTY_REFUSED,
     DayStatus.CONTRACT_VIOLATION: ExitCode.CONTRACT_VIOLATION,
+    # Like a day that is not ready: this run published nothing, a later one can.
+    DayStatus.LOCKED: ExitCode.NOT_READY,
     DayStatus.FAILED: ExitCode.FAILURE,
 }
 
@@ -55,6 +64,8 @@ class ExportOptions:
     allow_empty: bool = False
     max_file_bytes: int = 256 * MEBIBYTE
     batch_rows: int = 100_000
+    # How long a day's lock outlives the last renewal of a run that stopped.
+    lock_ttl: timedelta = lock.DEFAULT_TTL
 
 
 @dataclass
@@ -90,7 +101,13 @@ def run_day(
     """
     result = DayResult(day)
     try:
-        _export_day(reader, destination, day, source, options, result)
+        # Holds the day's lock once it is taken; released on every way out.
+        with ExitStack() as held:
+            _export_day(reader, destination, day, source, options, result, held)
+    except lock.DayLocked as exc:
+        result.status = DayStatus.LOCKED
+        result.reason = str(exc)
+        logger.info("%s is not published: %s", day, exc)
     except ContractViolation as exc:
         result.status = DayStatus.CONTRACT_VIOLATION
         result.error = exc
@@ -110,6 +127,7 @@ def _export_day(
     source: SourceStatus,
     options: ExportOptions,
     result: DayResult,
+    held: ExitStack,
 ) -> None:
     """Publish ``day`` under ``destination``, filling in ``result`` on the way."""
     started = time.monotonic()
@@ -138,11 +156,14 @@ def _export_day(
     folder = destination.day_folder(day)
     run_id = new_run_id()
     publish.check_folder(fs, folder)
+    day_lock = held.enter_context(_lock_day(destination, day, run_id, options))
+    publish.reached("locked", day.isoformat())
     publish.withdraw_success(fs, folder)
     publish.prepare_folder(fs, folder)
 
     conformer = Conformer(bounds, options.identifiers_format)
     streamed_rows = 0
+    announced = 0
     with (
         reader.stream_events(
             bounds.start_utc, bounds.end_utc, options.batch_rows
@@ -151,19 +172,26 @@ def _export_day(
             fs, folder, run_id, conformer.schema, options.max_file_bytes
         ) as writer,
     ):
-        for batch in batches:
-            interrupt.check()
-            writer.write(conformer.conform(batch))
+        conformed = _conformed(batches, conformer, day_lock)
+        for batch in fixed_size_batches(conformed, options.batch_rows):
+            writer.write(batch)
             streamed_rows += batch.num_rows
+            announced = _announce_parts(writer.parts, announced)
     parts = writer.parts
+    _announce_parts(parts, announced)
     result.files = [part.path for part in parts]
 
+    publish.reached("before_verify", folder)
     verify.verify_parts(
         fs, parts, options.identifiers_format, streamed_rows, expected_rows
     )
+    publish.reached("after_verify", folder)
+    _confirm_or_withdraw(day_lock, fs, parts)
     publish.remove_others(fs, folder, {part.path for part in parts})
     # A stop asked for during the day never ends in a published day.
     interrupt.check()
+    _confirm_or_withdraw(day_lock, fs, parts)
+    publish.reached("before_success", folder)
     publish.signal_success(fs, folder)
 
     result.status = DayStatus.PUBLISHED
@@ -176,6 +204,71 @@ def _export_day(
         folder,
         time.monotonic() - started,
     )
+
+
+def _lock_day(
+    destination: Destination, day: date, run_id: str, options: ExportOptions
+) -> lock.DayLock:
+    path = lock.lock_path(destination.root, day)
+    store = lock.open_store(destination.fs, path)
+    return lock.DayLock(store, day, run_id, options.lock_ttl)
+
+
+def _confirm_or_withdraw(
+    day_lock: lock.DayLock, fs: pafs.FileSystem, parts: Sequence[WrittenPart]
+) -> None:
+    """Go on only while this run holds the day; otherwise remove its own parts."""
+    try:
+        day_lock.confirm()
+    except lock.LockLost:
+        publish.remove_parts(fs, [part.path for part in parts])
+        raise
+
+
+def _conformed(
+    batches: Iterable[pa.RecordBatch], conformer: Conformer, day_lock: lock.DayLock
+) -> Iterator[pa.RecordBatch]:
+    """Conform each batch, after checking for a stop and for the day's lock."""
+    for batch in batches:
+        interrupt.check()
+        day_lock.check()
+        yield conformer.conform(batch)
+
+
+def _announce_parts(parts: Sequence[WrittenPart], announced: int) -> int:
+    for part in parts[announced:]:
+        publish.reached("part_written", part.path)
+    return len(parts)
+
+
+def fixed_size_batches(
+    batches: Iterable[pa.RecordBatch], rows: int
+) -> Iterator[pa.RecordBatch]:
+    """Regroup ``batches`` into batches of exactly ``rows`` rows, the last fewer.
+
+    Each batch becomes one row group, so the same rows give the same part files,
+    byte for byte, however the warehouse happened to cut its stream.
+    """
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in batches:
+        offset = 0
+        while offset < batch.num_rows:
+            take = min(rows - pending_rows, batch.num_rows - offset)
+            pending.append(batch.slice(offset, take))
+            pending_rows += take
+            offset += take
+            if pending_rows == rows:
+                yield _concatenate(pending)
+                pending, pending_rows = [], 0
+    if pending_rows:
+        yield _concatenate(pending)
+
+
+def _concatenate(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def not_ready_reason(bounds: DayBounds, complete_until: datetime | None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import pyarrow.fs as pafs
 
@@ -99,8 +99,49 @@ def remove_others(fs: pafs.FileSystem, folder: str, keep: Collection[str]) -> li
     return removed
 
 
+def remove_parts(fs: pafs.FileSystem, paths: Collection[str]) -> None:
+    """Delete this run's own part files, e.g. when another run took the day over."""
+    for path in paths:
+        if fs.get_file_info(path).type != pafs.FileType.NotFound:
+            fs.delete_file(path)
+    if paths:
+        logger.info("removed the %d part files of this run", len(paths))
+
+
 def signal_success(fs: pafs.FileSystem, folder: str) -> str:
     """Write the 0-byte ``_SUCCESS`` marker."""
     path = success_path(folder)
     fs.open_output_stream(path).close()
     return path
+
+
+# --- named steps ----------------------------------------------------------------
+
+# The points of a publish at which a run can be stopped, in order. Nothing in the
+# exporter watches them: they exist so that tests can stop a run at an exact point
+# (by an exception, or by killing the process) and check that the next run heals
+# the day. Observers are registered only by code that imports this module and
+# calls observe(); no setting, option or environment variable does it.
+STEPS = (
+    "locked",
+    "part_written",
+    "before_verify",
+    "after_verify",
+    "before_success",
+)
+
+StepObserver = Callable[[str, str], None]
+
+_observers: list[StepObserver] = []
+
+
+def observe(observer: StepObserver) -> Callable[[], None]:
+    """Call ``observer(step, detail)`` at every step; return a function to stop."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer)
+
+
+def reached(step: str, detail: str = "") -> None:
+    """Tell the observers, if any, that the run reached ``step``."""
+    for observer in tuple(_observers):
+        observer(step, detail)
