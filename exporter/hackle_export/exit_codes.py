@@ -13,8 +13,9 @@ code  name                  meaning
 3     CONTRACT_VIOLATION    the day's rows break the import contract; no ``_SUCCESS``
 4     EMPTY_REFUSED         a ready day has no events and ``--allow-empty`` was not
                             given; nothing written
-75    NOT_READY             the source is not complete up to the end of the day yet;
-                            nothing written, retry later (``EX_TEMPFAIL``)
+75    NOT_READY             the source is not complete up to the end of the day yet,
+                            or another run holds the day's lock; nothing written,
+                            retry later (``EX_TEMPFAIL``)
 ====  ====================  =========================================================
 
 For a range of days the most severe code wins, in this order:
