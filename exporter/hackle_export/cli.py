@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from hackle_export import __version__, console, interrupt, publish
+from hackle_export import __version__, console, dry_run, interrupt, publish
 from hackle_export.days import day_range, parse_day, yesterday, zone
 from hackle_export.destination import Destination, open_destination
 from hackle_export.errors import ExportError, UsageError
 from hackle_export.exit_codes import ExitCode, most_severe
 from hackle_export.export import MEBIBYTE, ExportOptions, run_day
+from hackle_export.log_format import LogFormat, format_in_argv, formatter
 from hackle_export.profiles import load_target
+from hackle_export.progress import (
+    ProgressMode,
+    ProgressReader,
+    RunProgress,
+    choose_mode,
+)
 from hackle_export.readers import open_reader
 from hackle_export.readers.base import (
     DAILY_SUMMARY,
@@ -101,6 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
         default=ExportOptions.batch_rows,
         help="rows per record batch and row group "
         f"(default {ExportOptions.batch_rows})",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write nothing; print what each day would publish and how it differs "
+        "from what its dt= folder holds now",
+    )
+    parser.add_argument(
+        "--manifest",
+        action="store_true",
+        help="after each day's _SUCCESS, write <dest>/_hackle_manifests/"
+        "dt=YYYY-MM-DD.json (rows, files with size and sha256, schema "
+        "fingerprint, source watermark, version, run id)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--log-format",
+        choices=[f.value for f in LogFormat],
+        default=LogFormat.TEXT.value,
+        help="text (default), or json: one JSON object per line, logs and errors "
+        "on stderr, day results on stdout",
+    )
+    output.add_argument(
+        "--progress",
+        choices=[m.value for m in ProgressMode],
+        default=ProgressMode.AUTO.value,
+        help="auto (default): a bar per day on a terminal, plain lines when stderr "
+        "is not a terminal or CI is set; bar or plain force one",
+    )
+    output.add_argument(
+        "--summary",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="end with a table of every day: status, rows, rejected, duplicates, "
+        "files, bytes, seconds (default: for a range shown with a bar)",
     )
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument(
@@ -192,6 +236,12 @@ class _Progress:
     destination: Destination | None = None
     # The day being exported; None before the first and between two days.
     day: date | None = None
+    # The bar and table of the run, once it has days.
+    run: RunProgress | None = None
+
+    def clear(self) -> None:
+        if self.run is not None:
+            self.run.close()
 
 
 def _interruption(progress: _Progress) -> str:
@@ -225,36 +275,79 @@ def _run(args: argparse.Namespace, progress: _Progress) -> ExitCode:
         if not days:
             console.notice("hackle_daily_summary has no days; nothing to export")
             return ExitCode.OK
+        if args.dry_run:
+            return _dry_run(args, reader, destination, days, source)
         options = ExportOptions(
             identifiers_format=IdentifiersFormat(args.identifiers_format),
             allow_empty=args.allow_empty,
             max_file_bytes=max(1, int(args.max_file_mb * MEBIBYTE)),
             batch_rows=args.batch_rows,
+            write_manifest=args.manifest,
         )
+        mode = choose_mode(ProgressMode(args.progress), sys.stderr, os.environ)
+        run = RunProgress(len(days), mode)
+        progress.run = run
+        watched = ProgressReader(reader, run)
         codes = []
         for day in days:
             interrupt.check()
             progress.day = day
-            result = run_day(reader, destination, day, source, options)
+            run.start_day(day)
+            result = run_day(watched, destination, day, source, options)
+            seconds = run.finish_day(result)
             if result.error is not None:
                 console.error(
                     f"{day}: {_describe(result.error)}", result.error, args.debug
                 )
-            console.day(result)
+            manifest = result.manifest
+            console.day(result, manifest.total_bytes if manifest else None, seconds)
             progress.day = None
             codes.append(result.exit_code)
+        if _wants_summary(args, mode):
+            console.result(run.table(), run.summary_fields())
         return most_severe(codes)
     finally:
         reader.close()
 
 
-def _log_handler(debug: bool, verbose: bool) -> logging.Handler:
+def _wants_summary(args: argparse.Namespace, mode: ProgressMode) -> bool:
+    if args.summary is not None:
+        return bool(args.summary)
+    ranged = args.range is not None or args.all_days
+    return ranged and mode is ProgressMode.BAR
+
+
+def _dry_run(
+    args: argparse.Namespace,
+    reader: WarehouseReader,
+    destination: Destination,
+    days: list[date],
+    source: SourceStatus,
+) -> ExitCode:
+    codes = []
+    for day in days:
+        interrupt.check()
+        started = time.monotonic()
+        report = dry_run.dry_run_day(reader, destination, day, source, args.allow_empty)
+        if report.error is not None:
+            console.error(f"{day}: {_describe(report.error)}", report.error, args.debug)
+        fields = dry_run.fields(report)
+        fields["seconds"] = round(time.monotonic() - started, 3)
+        console.result(dry_run.render(report), fields)
+        codes.append(report.exit_code)
+    return most_severe(codes)
+
+
+def _log_handler(debug: bool, verbose: bool, log_format: LogFormat) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(formatter(log_format))
     package_logger = logging.getLogger(PACKAGE_LOGGER)
-    package_logger.addHandler(handler)
+    if log_format is LogFormat.JSON:
+        # On the root logger, so that other libraries' warnings are JSON lines too.
+        logging.getLogger().addHandler(handler)
+        logging.captureWarnings(True)
+    else:
+        package_logger.addHandler(handler)
     if debug:
         package_logger.setLevel(logging.DEBUG)
     else:
@@ -262,7 +355,16 @@ def _log_handler(debug: bool, verbose: bool) -> logging.Handler:
     return handler
 
 
+def _remove_log_handler(handler: logging.Handler) -> None:
+    logging.getLogger(PACKAGE_LOGGER).removeHandler(handler)
+    root = logging.getLogger()
+    if handler in root.handlers:
+        root.removeHandler(handler)
+        logging.captureWarnings(False)
+
+
 def _main(argv: Sequence[str] | None, progress: _Progress) -> int:
+    console.set_format(format_in_argv(sys.argv[1:] if argv is None else argv))
     try:
         args = parse_args(argv)
     except UsageError as exc:
@@ -273,17 +375,20 @@ def _main(argv: Sequence[str] | None, progress: _Progress) -> int:
         return int(exc.code or 0)
 
     progress.debug = args.debug
-    handler = _log_handler(args.debug, args.verbose)
+    log_format = LogFormat(args.log_format)
+    console.set_format(log_format)
+    handler = _log_handler(args.debug, args.verbose, log_format)
     try:
         return int(_run(args, progress))
     except Exception as exc:
         interrupt.check(exc)
+        progress.clear()
         console.error(_describe(exc), exc, args.debug)
         if isinstance(exc, ExportError):
             return int(exc.exit_code)
         return int(ExitCode.FAILURE)
     finally:
-        logging.getLogger(PACKAGE_LOGGER).removeHandler(handler)
+        _remove_log_handler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -293,5 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _main(argv, progress)
         except KeyboardInterrupt as exc:
+            progress.clear()
             console.error(_interruption(progress), exc, progress.debug)
             return int(ExitCode.INTERRUPTED)
+        finally:
+            console.set_format(LogFormat.TEXT)

@@ -19,6 +19,7 @@ from hackle_export.days import DayBounds, day_bounds, zone
 from hackle_export.destination import Destination
 from hackle_export.errors import ConfigError, ContractViolation, UsageError
 from hackle_export.exit_codes import ExitCode
+from hackle_export.manifest import Manifest, withdraw_manifest, write_manifest
 from hackle_export.readers.base import (
     DAILY_SUMMARY,
     EVENTS,
@@ -64,6 +65,8 @@ class ExportOptions:
     allow_empty: bool = False
     max_file_bytes: int = 256 * MEBIBYTE
     batch_rows: int = 100_000
+    # Keep <dest>/_hackle_manifests/dt=YYYY-MM-DD.json in step with the day.
+    write_manifest: bool = False
     # How long a day's lock outlives the last renewal of a run that stopped.
     lock_ttl: timedelta = lock.DEFAULT_TTL
 
@@ -81,6 +84,8 @@ class DayResult:
     error: Exception | None = None
     # Why a day was not published, when no error says it.
     reason: str | None = None
+    # What the published day holds, as its manifest says.
+    manifest: Manifest | None = None
 
     @property
     def exit_code(self) -> ExitCode:
@@ -159,6 +164,8 @@ def _export_day(
     day_lock = held.enter_context(_lock_day(destination, day, run_id, options))
     publish.reached("locked", day.isoformat())
     publish.withdraw_success(fs, folder)
+    if options.write_manifest:
+        withdraw_manifest(destination, day)
     publish.prepare_folder(fs, folder)
 
     conformer = Conformer(bounds, options.identifiers_format)
@@ -193,6 +200,15 @@ def _export_day(
     _confirm_or_withdraw(day_lock, fs, parts)
     publish.reached("before_success", folder)
     publish.signal_success(fs, folder)
+    if options.write_manifest:
+        result.manifest = write_manifest(
+            destination,
+            day,
+            result.files,
+            run_id,
+            source.complete_until,
+            source.partition_timezone,
+        )
 
     result.status = DayStatus.PUBLISHED
     result.rows = streamed_rows

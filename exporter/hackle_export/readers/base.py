@@ -10,6 +10,7 @@ import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 import pyarrow as pa
@@ -43,6 +44,14 @@ class DaySummary:
     key_collisions: int
 
 
+@dataclass(frozen=True)
+class KeyTotals:
+    """Rows and the exact sum of ``metric_value`` of one ``event_key``."""
+
+    rows: int
+    metric_total: Decimal
+
+
 class WarehouseReader(Protocol):
     """Reads the dbt project's output relations for the exporter."""
 
@@ -68,6 +77,19 @@ class WarehouseReader(Protocol):
 
     def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
         """How many rows of ``hackle_events`` have ``start_utc <= ts < end_utc``."""
+        ...
+
+    def event_key_totals(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> dict[str, KeyTotals]:
+        """Rows and metric total per ``event_key`` of ``start_utc <= ts < end_utc``."""
+        ...
+
+    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
+        """Every ``insert_id`` of ``start_utc <= ts < end_utc``, as one string array.
+
+        Only a dry run asks for it; the ids of a day are held in memory.
+        """
         ...
 
     def stream_events(

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -29,6 +30,7 @@ from hackle_export.readers.base import (
     REJECTED,
     SOURCE_STATUS,
     DaySummary,
+    KeyTotals,
     SourceStatus,
 )
 from hackle_export.schema import (
@@ -498,6 +500,30 @@ class BigQueryReader:
             _bounds(start_utc, end_utc),
         )
         return int(rows[0][0])
+
+    def event_key_totals(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> dict[str, KeyTotals]:
+        rows = self._fetch(
+            EVENTS,
+            f"select event_key, count(*), sum(metric_value) from "
+            f"{self._relation(EVENTS)} where ts >= @start_utc and ts < @end_utc "
+            "group by event_key order by event_key",
+            _bounds(start_utc, end_utc),
+        )
+        return {
+            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
+            for key, count, total in rows
+        }
+
+    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
+        rows = self._fetch(
+            EVENTS,
+            f"select insert_id from {self._relation(EVENTS)} "
+            f"where ts >= @start_utc and ts < @end_utc order by insert_id",
+            _bounds(start_utc, end_utc),
+        )
+        return pa.array([row[0] for row in rows], pa.string())
 
     @contextmanager
     def stream_events(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hackle_export.readers.base import (
     REJECTED,
     SOURCE_STATUS,
     DaySummary,
+    KeyTotals,
     SourceStatus,
 )
 
@@ -164,6 +166,30 @@ class DuckDBReader:
             [start_utc, end_utc],
         )
         return int(rows[0][0])
+
+    def event_key_totals(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> dict[str, KeyTotals]:
+        rows = self._fetch(
+            EVENTS,
+            f"select event_key, count(*), sum(metric_value) from "
+            f"{self._relation(EVENTS)} where ts >= ? and ts < ? "
+            "group by event_key order by event_key",
+            [start_utc, end_utc],
+        )
+        return {
+            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
+            for key, count, total in rows
+        }
+
+    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
+        rows = self._fetch(
+            EVENTS,
+            f"select insert_id from {self._relation(EVENTS)} "
+            f"where ts >= ? and ts < ? order by insert_id",
+            [start_utc, end_utc],
+        )
+        return pa.array([row[0] for row in rows], pa.string())
 
     @contextmanager
     def stream_events(

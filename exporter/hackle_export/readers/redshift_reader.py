@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,7 @@ from hackle_export.readers.base import (
     REJECTED,
     SOURCE_STATUS,
     DaySummary,
+    KeyTotals,
     SourceStatus,
 )
 from hackle_export.schema import COLUMNS, MAP_COLUMNS, MAP_TYPE, METRIC_TYPE
@@ -509,6 +511,30 @@ class RedshiftReader:
             ) from exc
         finally:
             cursor.close()
+
+    def event_key_totals(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> dict[str, KeyTotals]:
+        rows = self._fetch(
+            EVENTS,
+            f"select event_key, count(*), sum(metric_value) from "
+            f"{self._relation(EVENTS)} where ts >= %s and ts < %s "
+            "group by event_key order by event_key",
+            [start_utc, end_utc],
+        )
+        return {
+            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
+            for key, count, total in rows
+        }
+
+    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
+        rows = self._fetch(
+            EVENTS,
+            f"select insert_id from {self._relation(EVENTS)} "
+            f"where ts >= %s and ts < %s order by insert_id",
+            [start_utc, end_utc],
+        )
+        return pa.array([row[0] for row in rows], pa.string())
 
     @contextmanager
     def stream_events(
