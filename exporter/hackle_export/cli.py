@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="end with a table of every day: status, rows, rejected, duplicates, "
-        "files, bytes, seconds (default: for a range shown with a bar)",
+        "files, bytes, seconds (default: for a range or --all-days)",
     )
     parser.add_argument("--target", help="dbt target (default: the profile's target)")
     parser.add_argument(
@@ -313,8 +313,8 @@ def _run(args: argparse.Namespace, progress: _Progress) -> ExitCode:
 def _wants_summary(args: argparse.Namespace, mode: ProgressMode) -> bool:
     if args.summary is not None:
         return bool(args.summary)
-    ranged = args.range is not None or args.all_days
-    return ranged and mode is ProgressMode.BAR
+    # a range ends with its table in every mode, so that CI logs show it too
+    return args.range is not None or args.all_days
 
 
 def _dry_run(

@@ -320,6 +320,7 @@ def test_console_script_runs_as_a_subprocess(project: Project) -> None:
             "--end",
             "2024-01-03",
             "--verbose",
+            "--no-summary",
         ],
         cwd=project.root,
         env=env,

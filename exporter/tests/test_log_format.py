@@ -161,6 +161,9 @@ def test_every_line_of_the_command_is_json(project: Project) -> None:
 
     assert done.returncode == ExitCode.EMPTY_REFUSED
     out, err = objects(done.stdout), objects(done.stderr)
+    # every line is JSON: the day lines, then the range's summary
+    assert out[-1]["type"] == "summary"
+    out = out[:-1]
     assert [o["status"] for o in out] == [
         "empty_refused",
         "published",

@@ -178,13 +178,24 @@ def test_plain_range_with_summary_ends_with_the_exact_table(
     assert out[-1].split()[:4] == ["total", "4/4", "published", "1200"]
 
 
-def test_plain_range_prints_only_day_lines_by_default(
+def test_plain_range_prints_day_lines_then_the_table_by_default(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert project.run("--start", "2024-01-01", "--end", "2024-01-02") == 0
     captured = capsys.readouterr()
-    assert [line.split()[0] for line in captured.out.splitlines()] == DAYS[1:3]
+    lines = captured.out.splitlines()
+    assert [line.split()[0] for line in lines[:2]] == DAYS[1:3]
+    assert len(lines) > 2 and "status" in lines[2]
     assert captured.err == ""
+
+
+def test_no_summary_leaves_only_the_day_lines(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("--start", "2024-01-01", "--end", "2024-01-02", "--no-summary")
+    assert project.run(*args) == 0
+    captured = capsys.readouterr()
+    assert [line.split()[0] for line in captured.out.splitlines()] == DAYS[1:3]
 
 
 def _read_all(fd: int, sink: list[bytes]) -> None:
