@@ -1,0 +1,87 @@
+"""The benchmark script runs end to end on a small day and prints its numbers.
+
+Only that it works is checked here: times and ratios depend on the machine and
+are never asserted.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "benchmarks" / "export_benchmark.py"
+
+
+def _parse(stdout: str) -> dict[str, dict[str, str]]:
+    lines: dict[str, dict[str, str]] = {}
+    for line in stdout.splitlines():
+        name, *fields = shlex.split(line)
+        lines[name] = dict(field.split("=", 1) for field in fields)
+    return lines
+
+
+def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> None:
+    workdir = tmp_path / "bench"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--rows",
+            "100000",
+            "--events-per-day",
+            "2000",
+            "--history-days",
+            "3",
+            "--workdir",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+
+    lines = _parse(result.stdout)
+    assert set(lines) == {
+        "machine",
+        "generated",
+        "baseline",
+        "export",
+        "export_vs_baseline",
+        "dbt_day1",
+        "dbt_history",
+        "dbt_new_day",
+        "dbt_new_day_vs_day1",
+    }
+    assert int(lines["machine"]["nproc"]) >= 1
+    for name in ("baseline", "export"):
+        assert lines[name]["rows"] == "100000"
+        for key in ("seconds", "rows_per_second", "peak_rss_mb"):
+            assert float(lines[name][key]) > 0
+    float(lines["export_vs_baseline"]["ratio"])
+    float(lines["dbt_new_day_vs_day1"]["ratio"])
+
+    # The export really published the day, and the dbt builds really built rows.
+    day = workdir / "bucket" / "dt=2024-06-01"
+    assert (day / "_SUCCESS").exists()
+    assert list(day.glob("part-*.parquet"))
+    assert int(lines["dbt_day1"]["hackle_events_rows"]) > 0
+    assert int(lines["dbt_new_day"]["hackle_events_rows"]) > int(
+        lines["dbt_history"]["hackle_events_rows"]
+    )
+
+
+def test_the_benchmark_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--skip-dbt", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "is not empty" in result.stderr
+    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
