@@ -327,6 +327,8 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         python=platform.python_version(),
         duckdb=duckdb.__version__,
         date=datetime.now(UTC).date().isoformat(),
+        # Other work on the machine skews every figure; this shows how much.
+        load_1m=os.getloadavg()[0],
     )
     if not args.skip_export:
         measure_export(workdir, args.rows, args.export_arg)
