@@ -46,8 +46,8 @@ demo: $(STAMP) $(DEMO_DIR)/profiles.yml
 # sqlfluff renders the models with dbt, which needs the profile and the sample's
 # source tables; it runs before dbt-test, which rebuilds the same file.
 lint: $(STAMP) $(TEST_DIR)/profiles.yml
-	$(BIN)/ruff check exporter sample_data integration_tests
-	$(BIN)/ruff format --check exporter sample_data integration_tests
+	$(BIN)/ruff check exporter sample_data integration_tests benchmarks
+	$(BIN)/ruff format --check exporter sample_data integration_tests benchmarks
 	$(BIN)/python sample_data/load_sample_data.py $(TEST_DB)
 	HACKLE_DUCKDB_PATH=$(TEST_DB) DBT_TARGET_PATH=$(TEST_DIR)/lint-target \
 		DBT_LOG_PATH=$(TEST_DIR)/lint-logs $(BIN)/sqlfluff lint models tests
