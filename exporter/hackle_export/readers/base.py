@@ -7,13 +7,16 @@ are the ones the dbt project builds in the target's schema.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
+
+from hackle_export.errors import ContractViolation
 
 logger = logging.getLogger(__name__)
 
@@ -105,3 +108,96 @@ class WarehouseReader(Protocol):
     def close(self) -> None:
         """Release the connection."""
         ...
+
+
+class MartQueries:
+    """The queries on the summary, rejected and status marts, written once.
+
+    A reader supplies how to run a query (``_fetch``), how to name a relation
+    (``_relation``) and how its driver binds a day (``_day_param``); the SQL and
+    the checks of what comes back are the same on every warehouse.
+    """
+
+    def _fetch(
+        self, relation: str, sql: str, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _relation(self, name: str) -> str:
+        raise NotImplementedError
+
+    def _day_param(self, day: date) -> tuple[str, list[Any]]:
+        """The placeholder for a day in SQL, and the parameters that fill it."""
+        raise NotImplementedError
+
+    def source_status(self) -> SourceStatus:
+        rows = self._fetch(
+            SOURCE_STATUS,
+            "select partition_timezone, source_complete_until from "
+            + self._relation(SOURCE_STATUS),
+        )
+        if len(rows) != 1:
+            raise ContractViolation(
+                f"{SOURCE_STATUS} holds {len(rows)} rows instead of exactly one; "
+                "fix the model and run dbt build again"
+            )
+        timezone_name, complete_until = rows[0]
+        if not timezone_name:
+            raise ContractViolation(
+                f"{SOURCE_STATUS}.partition_timezone is empty; fix the model and run "
+                "dbt build again"
+            )
+        if complete_until is not None and not isinstance(complete_until, datetime):
+            raise ContractViolation(
+                f"{SOURCE_STATUS}.source_complete_until is {complete_until!r}, not a "
+                "timestamp; fix the model and run dbt build again"
+            )
+        if complete_until is not None and complete_until.tzinfo is not None:
+            complete_until = complete_until.astimezone(UTC).replace(tzinfo=None)
+        return SourceStatus(str(timezone_name), complete_until)
+
+    def summary_days(self) -> list[date]:
+        rows = self._fetch(
+            DAILY_SUMMARY,
+            f"select distinct dt from {self._relation(DAILY_SUMMARY)} "
+            "where dt is not null order by dt",
+        )
+        return [row[0] for row in rows]
+
+    def undated_source_rows(self) -> int:
+        rows = self._fetch(
+            DAILY_SUMMARY,
+            f"select sum(source_rows) from {self._relation(DAILY_SUMMARY)} "
+            "where dt is null",
+        )
+        return int(rows[0][0] or 0) if rows else 0
+
+    def day_summary(self, day: date) -> DaySummary | None:
+        placeholder, params = self._day_param(day)
+        rows = self._fetch(
+            DAILY_SUMMARY,
+            "select source_rows, exported_rows, rejected_rows, duplicates_removed, "
+            f"key_collisions from {self._relation(DAILY_SUMMARY)} "
+            f"where dt = {placeholder}",
+            params,
+        )
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise ContractViolation(
+                f"{DAILY_SUMMARY} holds {len(rows)} rows for {day}; it must hold "
+                "one per day, fix the model and run dbt build again"
+            )
+        counts = [int(value or 0) for value in rows[0]]
+        return DaySummary(day, *counts)
+
+    def rejected_by_reason(self, day: date) -> dict[str, int]:
+        placeholder, params = self._day_param(day)
+        rows = self._fetch(
+            REJECTED,
+            f"select coalesce(reason, '(none)'), count(*) from "
+            f"{self._relation(REJECTED)} where dt = {placeholder} "
+            "group by 1 order by 1",
+            params,
+        )
+        return {str(reason): int(count) for reason, count in rows}

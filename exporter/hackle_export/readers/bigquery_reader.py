@@ -25,13 +25,9 @@ import pyarrow.compute as pc
 from hackle_export.errors import ConfigError, ContractViolation, ExportError
 from hackle_export.profiles import Target
 from hackle_export.readers.base import (
-    DAILY_SUMMARY,
     EVENTS,
-    REJECTED,
-    SOURCE_STATUS,
-    DaySummary,
     KeyTotals,
-    SourceStatus,
+    MartQueries,
 )
 from hackle_export.schema import (
     COLUMNS,
@@ -317,7 +313,7 @@ def _credentials(target: Target) -> Any:
     )
 
 
-class BigQueryReader:
+class BigQueryReader(MartQueries):
     """A :class:`~hackle_export.readers.base.WarehouseReader` over BigQuery."""
 
     def __init__(
@@ -399,6 +395,9 @@ class BigQueryReader:
                 "update the dbt project and run dbt build again"
             ) from exc
 
+    def _day_param(self, day: date) -> tuple[str, list[Any]]:
+        return "@day", [("day", "DATE", day)]
+
     def _fetch(
         self,
         relation: str,
@@ -423,74 +422,6 @@ class BigQueryReader:
             f"{self.project}.{self.dataset} has no relation {relation}; run dbt "
             "build for this target first"
         )
-
-    def source_status(self) -> SourceStatus:
-        rows = self._fetch(
-            SOURCE_STATUS,
-            "select partition_timezone, source_complete_until from "
-            + self._relation(SOURCE_STATUS),
-        )
-        if len(rows) != 1:
-            raise ContractViolation(
-                f"{SOURCE_STATUS} holds {len(rows)} rows instead of exactly one; "
-                "fix the model and run dbt build again"
-            )
-        timezone_name, complete_until = rows[0]
-        if not timezone_name:
-            raise ContractViolation(
-                f"{SOURCE_STATUS}.partition_timezone is empty; fix the model and run "
-                "dbt build again"
-            )
-        if complete_until is not None and not isinstance(complete_until, datetime):
-            raise ContractViolation(
-                f"{SOURCE_STATUS}.source_complete_until is {complete_until!r}, not a "
-                "timestamp; fix the model and run dbt build again"
-            )
-        if complete_until is not None and complete_until.tzinfo is not None:
-            complete_until = complete_until.astimezone(UTC).replace(tzinfo=None)
-        return SourceStatus(str(timezone_name), complete_until)
-
-    def summary_days(self) -> list[date]:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            f"select distinct dt from {self._relation(DAILY_SUMMARY)} "
-            "where dt is not null order by dt",
-        )
-        return [row[0] for row in rows]
-
-    def undated_source_rows(self) -> int:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            f"select sum(source_rows) from {self._relation(DAILY_SUMMARY)} "
-            "where dt is null",
-        )
-        return int(rows[0][0] or 0)
-
-    def day_summary(self, day: date) -> DaySummary | None:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            "select source_rows, exported_rows, rejected_rows, duplicates_removed, "
-            f"key_collisions from {self._relation(DAILY_SUMMARY)} where dt = @day",
-            [("day", "DATE", day)],
-        )
-        if not rows:
-            return None
-        if len(rows) > 1:
-            raise ContractViolation(
-                f"{DAILY_SUMMARY} holds {len(rows)} rows for {day}; it must hold "
-                "one per day, fix the model and run dbt build again"
-            )
-        counts = [int(value or 0) for value in rows[0]]
-        return DaySummary(day, *counts)
-
-    def rejected_by_reason(self, day: date) -> dict[str, int]:
-        rows = self._fetch(
-            REJECTED,
-            f"select coalesce(reason, '(none)'), count(*) from "
-            f"{self._relation(REJECTED)} where dt = @day group by 1 order by 1",
-            [("day", "DATE", day)],
-        )
-        return {str(reason): int(count) for reason, count in rows}
 
     def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
         rows = self._fetch(

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,13 +39,9 @@ import pyarrow.parquet as pq
 from hackle_export.errors import ConfigError, ContractViolation, ExportError
 from hackle_export.profiles import Target
 from hackle_export.readers.base import (
-    DAILY_SUMMARY,
     EVENTS,
-    REJECTED,
-    SOURCE_STATUS,
-    DaySummary,
     KeyTotals,
-    SourceStatus,
+    MartQueries,
 )
 from hackle_export.schema import COLUMNS, MAP_COLUMNS, MAP_TYPE, METRIC_TYPE
 
@@ -344,7 +340,7 @@ def _connect_redshift(options: Mapping[str, Any]) -> Any:
     return redshift_connector.connect(**options)
 
 
-class RedshiftReader:
+class RedshiftReader(MartQueries):
     """A :class:`~hackle_export.readers.base.WarehouseReader` over Redshift."""
 
     def __init__(
@@ -395,6 +391,9 @@ class RedshiftReader:
     def _relation(self, name: str) -> str:
         return f"{_quote(self.schema)}.{_quote(name)}"
 
+    def _day_param(self, day: date) -> tuple[str, list[Any]]:
+        return "%s", [day]
+
     def _fetch(
         self, relation: str, sql: str, params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
@@ -420,74 +419,6 @@ class RedshiftReader:
             self._con.rollback()
         except Exception:
             logger.debug("rollback after a failed query failed too", exc_info=True)
-
-    def source_status(self) -> SourceStatus:
-        rows = self._fetch(
-            SOURCE_STATUS,
-            "select partition_timezone, source_complete_until from "
-            + self._relation(SOURCE_STATUS),
-        )
-        if len(rows) != 1:
-            raise ContractViolation(
-                f"{SOURCE_STATUS} holds {len(rows)} rows instead of exactly one; "
-                "fix the model and run dbt build again"
-            )
-        timezone_name, complete_until = rows[0]
-        if not timezone_name:
-            raise ContractViolation(
-                f"{SOURCE_STATUS}.partition_timezone is empty; fix the model and run "
-                "dbt build again"
-            )
-        if complete_until is not None and not isinstance(complete_until, datetime):
-            raise ContractViolation(
-                f"{SOURCE_STATUS}.source_complete_until is {complete_until!r}, not a "
-                "timestamp; fix the model and run dbt build again"
-            )
-        if complete_until is not None and complete_until.tzinfo is not None:
-            complete_until = complete_until.astimezone(UTC).replace(tzinfo=None)
-        return SourceStatus(str(timezone_name), complete_until)
-
-    def summary_days(self) -> list[date]:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            f"select distinct dt from {self._relation(DAILY_SUMMARY)} "
-            "where dt is not null order by dt",
-        )
-        return [row[0] for row in rows]
-
-    def undated_source_rows(self) -> int:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            f"select sum(source_rows) from {self._relation(DAILY_SUMMARY)} "
-            "where dt is null",
-        )
-        return int(rows[0][0] or 0) if rows else 0
-
-    def day_summary(self, day: date) -> DaySummary | None:
-        rows = self._fetch(
-            DAILY_SUMMARY,
-            "select source_rows, exported_rows, rejected_rows, duplicates_removed, "
-            f"key_collisions from {self._relation(DAILY_SUMMARY)} where dt = %s",
-            [day],
-        )
-        if not rows:
-            return None
-        if len(rows) > 1:
-            raise ContractViolation(
-                f"{DAILY_SUMMARY} holds {len(rows)} rows for {day}; it must hold "
-                "one per day, fix the model and run dbt build again"
-            )
-        counts = [int(value or 0) for value in rows[0]]
-        return DaySummary(day, *counts)
-
-    def rejected_by_reason(self, day: date) -> dict[str, int]:
-        rows = self._fetch(
-            REJECTED,
-            f"select coalesce(reason, '(none)'), count(*) from "
-            f"{self._relation(REJECTED)} where dt = %s group by 1 order by 1",
-            [day],
-        )
-        return {str(reason): int(count) for reason, count in rows}
 
     def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
         rows = self._fetch(
