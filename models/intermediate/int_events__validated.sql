@@ -1,12 +1,38 @@
 {#- Every source row once, with its day, the reason it cannot be exported (null
-    when it can), and its place among rows that share its insert_id. -#}
+    when it can), and its place among rows that share its insert_id. Kept between
+    runs: an incremental run re-reads the rows received since the re-read start
+    (macros/incremental/reread_window.sql), ranks them with the kept rows that
+    share their insert_ids, whatever their day, and replaces whole every day those
+    rows fall on. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=hackle_reread_strategy(),
+    partition_by=hackle_partition_by('dt'),
+    on_schema_change='fail'
+) }}
+{{ hackle_reread_depends_on() }}
+{%- if not is_incremental() %}
+{{- hackle_check_full_build_reads_everything() }}
+{%- endif %}
 
 {%- set accepted = var('accepted_os_names') -%}
+{#- the kept table's columns up to rejection_reason, as the reasoned step has them -#}
+{%- set reasoned_columns = [] -%}
+{%- if is_incremental() and execute -%}
+    {%- for column in adapter.get_columns_in_relation(this) -%}
+        {%- if column.name | lower not in ['duplicate_rank', 'dt', 'row_status'] -%}
+            {%- do reasoned_columns.append(adapter.quote(column.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif %}
 
 with
 
 events as (
     select * from {{ ref('int_events__mapped') }}
+    {%- if is_incremental() %}
+    where {{ hackle_is_reread('received_at') }}
+    {%- endif %}
 ),
 
 -- an event timed too far after its receipt keeps its time, to be held back, or
@@ -74,6 +100,20 @@ reasoned as (
     from canonical
 ),
 
+{%- if is_incremental() %}
+
+-- kept rows that share an insert_id with a re-read row, on any day: ranked again
+-- with it, as a copy that arrives later can still win over a held-back one
+candidates as (
+    select * from reasoned
+    union all
+    select {{ reasoned_columns | join(', ') }}
+    from {{ this }}
+    where not {{ hackle_is_reread('received_at') }}
+        and insert_id in (select reasoned.insert_id from reasoned)
+),
+{%- endif %}
+
 -- rows that share an insert_id are one event: the first received copy that can
 -- be exported wins (the first received, when none can)
 ranked as (
@@ -87,7 +127,7 @@ ranked as (
                 event_time,
                 event_row_id
         ) as duplicate_rank
-    from reasoned
+    from {% if is_incremental() %}candidates{% else %}reasoned{% endif %}
 ),
 
 -- the day each row is counted in: its event day, or the day it was received when
@@ -111,6 +151,31 @@ dated as (
             else 'exported'
         end as row_status
     from ranked
-)
+),
+{%- if is_incremental() %}
 
-select * from dated
+-- the other kept rows of the days the new rows fall on, unchanged, so that each
+-- of those days is replaced whole
+unchanged as (
+    select * from {{ this }} as kept
+    where not {{ hackle_is_reread('kept.received_at') }}
+        and kept.dt in (select dated.dt from dated)
+        and not exists (
+            select 1 from reasoned
+            where reasoned.insert_id = kept.insert_id
+        )
+),
+
+final as (
+    select * from dated
+    union all
+    select * from unchanged
+)
+{%- else %}
+
+final as (
+    select * from dated
+)
+{%- endif %}
+
+select * from final

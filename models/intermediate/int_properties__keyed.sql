@@ -1,13 +1,28 @@
 {#- Every map entry of every exportable event, keys lowercased: whether the
     property filters withhold it, and its rank among the entries not withheld that
     share its lowercased key. Rank 1 is exported; the others are counted as key
-    collisions. -#}
+    collisions. Kept between runs: an incremental run adds the entries of the
+    exportable events it re-reads (macros/incremental/reread_window.sql) and
+    replaces whole every day they fall on. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=hackle_reread_strategy(),
+    partition_by=hackle_partition_by('dt'),
+    on_schema_change='fail'
+) }}
+{{ hackle_reread_depends_on() }}
+{%- if not is_incremental() %}
+{{- hackle_check_full_build_reads_everything() }}
+{%- endif %}
 
 with
 
 exported_events as (
     select * from {{ ref('int_events__validated') }}
     where row_status = 'exported'
+    {%- if is_incremental() %}
+        and {{ hackle_is_reread('received_at') }}
+    {%- endif %}
 ),
 
 source_properties as (
@@ -31,6 +46,8 @@ derived_entries as (
     {%- for scope, key, column in derived %}
     select
         event_row_id,
+        dt,
+        received_at,
         '{{ scope }}' as property_scope,
         '{{ key }}' as property_key,
         {{ column }} as property_value,
@@ -47,6 +64,8 @@ derived_entries as (
 carried_entries as (
     select
         source_properties.event_row_id,
+        exported_events.dt,
+        exported_events.received_at,
         source_properties.property_scope,
         source_properties.property_key,
         source_properties.property_value,
@@ -113,6 +132,8 @@ judged as (
 keyed as (
     select
         event_row_id,
+        dt,
+        received_at,
         property_scope,
         lower(property_key) as property_key,
         property_key as original_key,
@@ -127,6 +148,32 @@ keyed as (
                 property_value
         ) end as key_rank
     from judged
-)
+),
+{%- if is_incremental() %}
 
-select * from keyed
+-- the kept entries of the other events of the days the new entries fall on, so
+-- that each of those days is replaced whole; only of events still exportable
+unchanged as (
+    select * from {{ this }} as kept
+    where not {{ hackle_is_reread('kept.received_at') }}
+        and kept.dt in (select keyed.dt from keyed)
+        and kept.event_row_id in (
+            select validated.event_row_id
+            from {{ ref('int_events__validated') }} as validated
+            where validated.row_status = 'exported'
+        )
+),
+
+final as (
+    select * from keyed
+    union all
+    select * from unchanged
+)
+{%- else %}
+
+final as (
+    select * from keyed
+)
+{%- endif %}
+
+select * from final

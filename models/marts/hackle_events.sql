@@ -17,9 +17,13 @@ exported_events as (
     {%- endif %}
 ),
 
+-- the winning entries of those events only
 entries as (
     select * from {{ ref('int_properties__keyed') }}
     where key_rank = 1
+    {%- if is_incremental() %}
+        and event_row_id in (select event_row_id from exported_events)
+    {%- endif %}
 ),
 
 {% for scope in ['identifiers', 'user', 'event', 'platform'] -%}

@@ -11,8 +11,10 @@
 
 with
 
+-- on an incremental run, only the events it re-reads (see stg_reread_window)
 events as (
     select * from {{ ref('stg_amplitude__events') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 -- the entries of the event_properties object

@@ -2,8 +2,10 @@
 
 with
 
+-- on an incremental run, only the events it re-reads (see stg_reread_window)
 events as (
     select * from {{ ref('stg_ga4__events') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 -- each event parameter, from the value field that is set

@@ -14,8 +14,10 @@
 
 with
 
+-- on an incremental run, only the events it re-reads (see stg_reread_window)
 events as (
     select * from {{ ref('stg_generic__events') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 {% for scope in ['event', 'user', 'platform'] -%}

@@ -5,8 +5,10 @@
 
 with
 
+-- on an incremental run, only the events it re-reads (see stg_reread_window)
 events as (
     select * from {{ ref('stg_segment__events') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 track_properties as (

@@ -6,8 +6,10 @@
 
 with
 
+-- on an incremental run, only the events it re-reads (see stg_reread_window)
 events as (
     select * from {{ ref('stg_snowplow__events') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 -- atomic columns that describe the event
