@@ -1,8 +1,9 @@
 {#- Incremental by day. Each run rebuilds every partition day from `lookback_days`
-    before the newest day already in the model, and every older day that has
-    received rows since then, so late events land in their own day; it replaces
-    those days whole: rows that changed or were withdrawn since the last run do not
-    survive. The model's query filters with
+    before the newest day already in the model, every older day that has received
+    rows since then, so late events land in their own day, and every older day that
+    holds a copy of an event received since then, so that the copy that wins is the
+    same as in a full build; it replaces those days whole: rows that changed or were
+    withdrawn since the last run do not survive. The model's query filters with
     `hackle_window_filter(column, this)`; the `hackle_replace_days` strategy deletes
     the same window from the model before inserting the new rows. -#}
 
@@ -33,15 +34,21 @@
 {% macro hackle_window_filter(column, relation) -%}
     {#- True for rows of the days to rebuild: every day from the window's first day
         on, and every older day that received a row since that day began (a late
-        event, or a late copy of one), so that it is rebuilt whole. Rows counted
-        under no day (no time at all) are rebuilt on every run. `column` is `dt` (a
-        partition day) or a UTC timestamp column. -#}
+        event, or a late copy of one) or holds a copy of an event received since
+        then, so that it is rebuilt whole. Rows counted under no day (no time at
+        all) are rebuilt on every run. `column` is `dt` (a partition day) or a UTC
+        timestamp column. -#}
     {%- set first_day = hackle_window_start_day(column, relation) -%}
     {%- set late_days -%}
         select distinct late.dt
         from {{ ref('int_events__validated') }} as late
-        where late.received_at >= {{ hackle_partition_day_start(first_day) }}
-            and late.dt is not null
+        where late.dt is not null
+            and late.insert_id in (
+                select received.insert_id
+                from {{ ref('int_events__validated') }} as received
+                where received.received_at
+                    >= {{ hackle_partition_day_start(first_day) }}
+            )
     {%- endset -%}
     {%- if column == 'dt' -%}
         (dt >= {{ first_day }} or dt is null or dt in ({{ late_days }}))

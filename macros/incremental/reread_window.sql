@@ -63,6 +63,19 @@
 {%- endmacro %}
 
 
+{% macro hackle_reread_start_value() -%}
+    {#- The re-read start that stg_reread_window holds now, for a model that reads
+        it when it runs; none when it holds none or is not built (`dbt compile`). -#}
+    {%- set window = ref('stg_reread_window') -%}
+    {%- if not execute or hackle_built_relation('stg_reread_window') is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(run_query(
+        'select reread_start from ' ~ window
+    ).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
 {% macro hackle_reread_depends_on() -%}
     {#- Declares that a model reads stg_reread_window, for dbt's order of models.
         Left out of unit tests, whose given rows stand in for every input. -#}
@@ -87,12 +100,7 @@
             true
         )
     {%- else -%}
-        {%- set start = none -%}
-        {%- if execute -%}
-            {%- set start = run_query(
-                'select reread_start from ' ~ ref('stg_reread_window')
-            ).columns[0].values()[0] -%}
-        {%- endif -%}
+        {%- set start = hackle_reread_start_value() -%}
         {%- if start is none -%}
             true
         {%- else -%}
@@ -121,10 +129,8 @@
     {#- A model that keeps rows between runs and is built whole must see every
         source row; it cannot when stg_reread_window still holds the start of an
         earlier incremental run (the model was selected without it). -#}
-    {%- if execute and model.resource_type != 'unit_test' -%}
-        {%- set start = run_query(
-            'select reread_start from ' ~ ref('stg_reread_window')
-        ).columns[0].values()[0] -%}
+    {%- if model.resource_type != 'unit_test' -%}
+        {%- set start = hackle_reread_start_value() -%}
         {%- if start is not none -%}
             {{ exceptions.raise_compiler_error(
                 model.name ~ " is being built whole, but the staging models read only"
