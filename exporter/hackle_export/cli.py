@@ -46,6 +46,8 @@ from hackle_export.schema import IdentifiersFormat
 logger = logging.getLogger(__name__)
 
 PACKAGE_LOGGER = "hackle_export"
+# Ranges of a day written at once; each holds a batch in memory.
+MAX_WRITERS = 16
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=ExportOptions.batch_rows,
         help="rows per record batch and row group "
         f"(default {ExportOptions.batch_rows})",
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=ExportOptions.writers,
+        help="write a large day as up to this many ranges side by side, each into "
+        f"part files of its own (DuckDB; default {ExportOptions.writers})",
     )
     parser.add_argument(
         "--dry-run",
@@ -195,6 +204,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         raise UsageError(f"--max-file-mb {args.max_file_mb} must be above 0")
     if args.batch_rows <= 0:
         raise UsageError(f"--batch-rows {args.batch_rows} must be above 0")
+    if not 1 <= args.writers <= MAX_WRITERS:
+        raise UsageError(
+            f"--writers {args.writers} must be between 1 and {MAX_WRITERS}"
+        )
     return args
 
 
@@ -282,6 +295,7 @@ def _run(args: argparse.Namespace, progress: _Progress) -> ExitCode:
             allow_empty=args.allow_empty,
             max_file_bytes=max(1, int(args.max_file_mb * MEBIBYTE)),
             batch_rows=args.batch_rows,
+            writers=args.writers,
             write_manifest=args.manifest,
         )
         mode = choose_mode(ProgressMode(args.progress), sys.stderr, os.environ)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +37,9 @@ from hackle_export.writer import PartWriter, WrittenPart, new_run_id
 logger = logging.getLogger(__name__)
 
 MEBIBYTE = 1024 * 1024
+
+# Rows of each contiguous chunk of a row group: see row_groups.
+CHUNK_ROWS = 10_000
 
 EMPTY_REASON = "no exported rows; pass --allow-empty to publish an empty day"
 
@@ -65,6 +71,8 @@ class ExportOptions:
     allow_empty: bool = False
     max_file_bytes: int = 256 * MEBIBYTE
     batch_rows: int = 100_000
+    # Ranges of a day written side by side, each into part files of its own.
+    writers: int = 2
     # Keep <dest>/_hackle_manifests/dt=YYYY-MM-DD.json in step with the day.
     write_manifest: bool = False
     # How long a day's lock outlives the last renewal of a run that stopped.
@@ -169,23 +177,20 @@ def _export_day(
     publish.prepare_folder(fs, folder)
 
     conformer = Conformer(bounds, options.identifiers_format)
-    streamed_rows = 0
-    announced = 0
-    with (
-        reader.stream_events(
-            bounds.start_utc, bounds.end_utc, options.batch_rows
-        ) as batches,
-        PartWriter(
-            fs, folder, run_id, conformer.schema, options.max_file_bytes
-        ) as writer,
-    ):
-        conformed = _conformed(batches, conformer, day_lock)
-        for batch in fixed_size_batches(conformed, options.batch_rows):
-            writer.write(batch)
-            streamed_rows += batch.num_rows
-            announced = _announce_parts(writer.parts, announced)
-    parts = writer.parts
-    _announce_parts(parts, announced)
+    ranges = reader.split_day(
+        bounds.start_utc, bounds.end_utc, options.writers, options.batch_rows
+    )
+    logger.debug("%s is written in %d ranges: %s", day, len(ranges), ranges)
+    written = _write_ranges(
+        [
+            _Range(index, start, end, reader, conformer, fs, folder, run_id)
+            for index, (start, end) in enumerate(ranges)
+        ],
+        options,
+        day_lock,
+    )
+    parts = [part for range_parts, _ in written for part in range_parts]
+    streamed_rows = sum(rows for _, rows in written)
     result.files = [part.path for part in parts]
 
     publish.reached("before_verify", folder)
@@ -241,13 +246,100 @@ def _confirm_or_withdraw(
         raise
 
 
+@dataclass(frozen=True)
+class _Range:
+    """One range of a day's rows and where its part files go."""
+
+    index: int
+    start_utc: datetime
+    end_utc: datetime
+    reader: WarehouseReader
+    conformer: Conformer
+    fs: pafs.FileSystem
+    folder: str
+    run_id: str
+
+
+class _Abandoned(Exception):
+    """Another range of the day failed, so this one stops too."""
+
+
+def _write_ranges(
+    ranges: Sequence[_Range], options: ExportOptions, day_lock: lock.DayLock
+) -> list[tuple[list[WrittenPart], int]]:
+    """Write each range into its own part files, side by side; parts and rows each.
+
+    One range is written in this thread. Several get a thread each: reading from
+    the warehouse and encoding Parquet release the interpreter, so each keeps a
+    core busy. The first failure stops the other ranges and is raised.
+    """
+    if len(ranges) == 1:
+        return [_write_range(ranges[0], options, day_lock, threading.Event())]
+    abandon = threading.Event()
+    with ThreadPoolExecutor(
+        max_workers=len(ranges), thread_name_prefix="hackle-range"
+    ) as pool:
+        futures = [
+            pool.submit(_write_range, each, options, day_lock, abandon)
+            for each in ranges
+        ]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            # Also on Ctrl-C in this thread: the ranges stop at their next batch.
+            if not all(future.done() and not future.exception() for future in futures):
+                abandon.set()
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    first = next((e for e in failures if not isinstance(e, _Abandoned)), None)
+    if first is not None:
+        raise first
+    return [future.result() for future in futures]
+
+
+def _write_range(
+    each: _Range,
+    options: ExportOptions,
+    day_lock: lock.DayLock,
+    abandon: threading.Event,
+) -> tuple[list[WrittenPart], int]:
+    """Stream, conform and write one range; return its parts and rows."""
+    rows = 0
+    announced = 0
+    with (
+        each.reader.stream_events(
+            each.start_utc, each.end_utc, options.batch_rows
+        ) as batches,
+        PartWriter(
+            each.fs,
+            each.folder,
+            each.run_id,
+            each.conformer.schema,
+            options.max_file_bytes,
+            each.index,
+        ) as writer,
+    ):
+        conformed = _conformed(batches, each.conformer, day_lock, abandon)
+        for group in row_groups(conformed, options.batch_rows):
+            writer.write(group)
+            rows += group.num_rows
+            del group
+            announced = _announce_parts(writer.parts, announced)
+    _announce_parts(writer.parts, announced)
+    return writer.parts, rows
+
+
 def _conformed(
-    batches: Iterable[pa.RecordBatch], conformer: Conformer, day_lock: lock.DayLock
+    batches: Iterable[pa.RecordBatch],
+    conformer: Conformer,
+    day_lock: lock.DayLock,
+    abandon: threading.Event,
 ) -> Iterator[pa.RecordBatch]:
     """Conform each batch, after checking for a stop and for the day's lock."""
     for batch in batches:
         interrupt.check()
         day_lock.check()
+        if abandon.is_set():
+            raise _Abandoned("another range of the day failed")
         yield conformer.conform(batch)
 
 
@@ -257,26 +349,65 @@ def _announce_parts(parts: Sequence[WrittenPart], announced: int) -> int:
     return len(parts)
 
 
+def row_groups(
+    batches: Iterable[pa.RecordBatch], rows: int, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pa.Table]:
+    """Regroup ``batches`` into tables of exactly ``rows`` rows, the last fewer.
+
+    Each table becomes one row group, made of contiguous chunks of ``chunk_rows``
+    rows (the last of a group fewer). Where the chunks break decides where the
+    Parquet pages break, so the same rows give the same part files, byte for
+    byte, however the warehouse happened to cut its stream; and a row group is
+    written from its chunks without first being copied into one piece.
+    """
+    chunk = min(rows, chunk_rows)
+    pattern = [chunk] * (rows // chunk) + ([rows % chunk] if rows % chunk else [])
+    group: list[pa.RecordBatch] = []
+    group_rows = 0
+    for piece in _cut(batches, itertools.cycle(pattern)):
+        group.append(piece)
+        group_rows += piece.num_rows
+        if group_rows == rows:
+            table = pa.Table.from_batches(group)
+            group, group_rows = [], 0
+            yield table
+            # Hold no group while the next one is gathered: memory is one group.
+            del table
+    if group:
+        yield pa.Table.from_batches(group)
+
+
 def fixed_size_batches(
     batches: Iterable[pa.RecordBatch], rows: int
 ) -> Iterator[pa.RecordBatch]:
-    """Regroup ``batches`` into batches of exactly ``rows`` rows, the last fewer.
+    """Regroup ``batches`` into batches of exactly ``rows`` rows, the last fewer."""
+    return _cut(batches, itertools.repeat(rows))
 
-    Each batch becomes one row group, so the same rows give the same part files,
-    byte for byte, however the warehouse happened to cut its stream.
+
+def _cut(
+    batches: Iterable[pa.RecordBatch], sizes: Iterator[int]
+) -> Iterator[pa.RecordBatch]:
+    """Regroup ``batches`` into contiguous batches of the next of ``sizes`` rows.
+
+    Only pieces that straddle a cut are copied; the last batch may be short.
     """
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
+    wanted = next(sizes)
     for batch in batches:
         offset = 0
         while offset < batch.num_rows:
-            take = min(rows - pending_rows, batch.num_rows - offset)
+            take = min(wanted - pending_rows, batch.num_rows - offset)
             pending.append(batch.slice(offset, take))
             pending_rows += take
             offset += take
-            if pending_rows == rows:
-                yield _concatenate(pending)
+            if pending_rows == wanted:
+                # Let go of the pieces before the consumer holds the whole.
+                whole = _concatenate(pending)
                 pending, pending_rows = [], 0
+                wanted = next(sizes)
+                yield whole
+                del whole
     if pending_rows:
         yield _concatenate(pending)
 

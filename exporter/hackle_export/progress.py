@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -207,6 +208,7 @@ class RunProgress:
     _read: int = 0
     _expected: int | None = None
     _bar_shown: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _now(self) -> float:
         return (self.clock or monotonic)()
@@ -225,8 +227,10 @@ class RunProgress:
         self._draw(force=True)
 
     def advance(self, rows: int) -> None:
-        self._read += rows
-        self._draw(force=False)
+        # The ranges of a day are read side by side.
+        with self._lock:
+            self._read += rows
+            self._draw(force=False)
 
     def finish_day(self, result: DayResult) -> float:
         """Clear the bar and note the day's table row; return its seconds."""
@@ -358,6 +362,11 @@ class ProgressReader:
                 yield counted()  # type: ignore[misc]
             else:
                 yield pa.RecordBatchReader.from_batches(schema, counted())
+
+    def split_day(
+        self, start_utc: datetime, end_utc: datetime, parts: int, min_rows: int
+    ) -> list[tuple[datetime, datetime]]:
+        return self._reader.split_day(start_utc, end_utc, parts, min_rows)
 
     def stream_events(
         self, start_utc: datetime, end_utc: datetime, batch_rows: int

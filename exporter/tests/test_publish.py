@@ -112,7 +112,12 @@ def test_success_is_empty_and_newer_than_every_part(project: Project) -> None:
     assert all(not p.name.startswith(("_", ".")) for p in parts)
     run_ids = {p.name.split("-", 2)[2] for p in parts}
     assert len(run_ids) == 1
-    assert [p.name[:10] for p in parts] == [f"part-{n:05d}" for n in range(len(parts))]
+    # part-RRNNN: two ranges of the day, each numbering its own files from 0.
+    numbers = [(int(p.name[5:7]), int(p.name[7:10])) for p in parts]
+    assert {r for r, _ in numbers} == {0, 1}
+    for range_index in (0, 1):
+        files = [n for r, n in numbers if r == range_index]
+        assert files == list(range(len(files)))
 
 
 def test_rows_round_trip_exactly_in_order(project: Project) -> None:

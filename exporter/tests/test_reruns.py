@@ -92,19 +92,22 @@ def test_row_groups_hold_batch_rows_and_footers_hold_no_run_or_time(
     recut_stream(monkeypatch, 3)
     export_and_keep(project, *SMALL_PARTS)
 
-    groups = []
+    # Row groups of each range of the day, part-RRNNN grouped by RR.
+    groups: dict[str, list[int]] = {}
     for part in part_files(project.folder(DAY)):
         metadata = pq.ParquetFile(part).metadata
-        groups.extend(
+        groups.setdefault(part.name[5:7], []).extend(
             metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)
         )
         assert set(metadata.metadata) == {b"ARROW:schema"}
         assert metadata.created_by.startswith("parquet-cpp-arrow version ")
         run_id = run_id_of(part.name)
         assert run_id.encode() not in part.read_bytes()
-    assert all(size == 40 for size in groups[:-1])
-    assert 0 < groups[-1] <= 40
-    assert sum(groups) == 410
+    assert len(groups) == 2
+    for sizes in groups.values():
+        assert all(size == 40 for size in sizes[:-1])
+        assert 0 < sizes[-1] <= 40
+    assert sum(sum(sizes) for sizes in groups.values()) == 410
 
 
 def test_rows_of_a_reexport_come_in_the_same_order(project: Project) -> None:

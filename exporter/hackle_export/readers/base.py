@@ -95,6 +95,16 @@ class WarehouseReader(Protocol):
         """
         ...
 
+    def split_day(
+        self, start_utc: datetime, end_utc: datetime, parts: int, min_rows: int
+    ) -> list[tuple[datetime, datetime]]:
+        """Cut ``start_utc <= ts < end_utc`` into ranges to be streamed side by side.
+
+        At most ``parts`` consecutive ranges covering the whole span, none of far
+        fewer than ``min_rows`` rows; the same rows always give the same ranges.
+        """
+        ...
+
     def stream_events(
         self, start_utc: datetime, end_utc: datetime, batch_rows: int
     ) -> AbstractContextManager[pa.RecordBatchReader]:
@@ -129,6 +139,16 @@ class MartQueries:
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         """The placeholder for a day in SQL, and the parameters that fill it."""
         raise NotImplementedError
+
+    def split_day(
+        self, start_utc: datetime, end_utc: datetime, parts: int, min_rows: int
+    ) -> list[tuple[datetime, datetime]]:
+        """The whole day as one range, unless a reader knows a cheap way to cut it.
+
+        On a warehouse that bills or queues each query, a second range would mean
+        a second scan of the day.
+        """
+        return [(start_utc, end_utc)]
 
     def source_status(self) -> SourceStatus:
         rows = self._fetch(
