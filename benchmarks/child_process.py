@@ -1,14 +1,20 @@
 """Run one command as a child process and measure its wall time and peak memory.
 
-``os.wait4`` returns the resource usage of that one child, so two measured
-commands never share a peak the way ``RUSAGE_CHILDREN`` would.
+Linux carries a process's peak resident memory across ``fork`` and ``exec``: a
+command started by a benchmark that has itself grown large would report the
+benchmark's peak as its own. So the command is started by a small launcher (this
+file run as a script, a fresh interpreter that imports nothing heavy), and the
+launcher reports the command's ``os.wait4`` figures back in a file.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,20 +40,48 @@ def run_measured(
 ) -> Measured:
     """Run ``command`` to its end; its output is captured into one text."""
     logger.debug("running %s", " ".join(command))
+    with tempfile.TemporaryDirectory(prefix="hackle-measure-") as folder:
+        report = Path(folder) / "measured.json"
+        completed = subprocess.run(
+            [sys.executable, __file__, str(report), *command],
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        if not report.exists():
+            raise RuntimeError(
+                f"the launcher of {command[0]} exited with {completed.returncode} "
+                f"without measuring it:\n{completed.stdout}"
+            )
+        figures = json.loads(report.read_text(encoding="utf-8"))
+    return Measured(
+        figures["seconds"],
+        figures["peak_rss_mb"],
+        figures["returncode"],
+        completed.stdout,
+    )
+
+
+def _launch(report: Path, command: Sequence[str]) -> int:
+    """Run ``command`` with this process's output; write its figures to ``report``."""
     started = time.perf_counter()
-    with subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as child:
-        assert child.stdout is not None
-        output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        # Popen must not wait for a pid that wait4 has already reaped.
-        child.returncode = os.waitstatus_to_exitcode(status)
-    # ru_maxrss is in KiB on Linux.
-    return Measured(seconds, usage.ru_maxrss / 1024, child.returncode, output)
+    child = subprocess.Popen(list(command))
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    # Popen must not wait for a pid that wait4 has already reaped.
+    child.returncode = os.waitstatus_to_exitcode(status)
+    figures = {
+        "seconds": seconds,
+        # ru_maxrss is in KiB on Linux.
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "returncode": child.returncode,
+    }
+    report.write_text(json.dumps(figures), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_launch(Path(sys.argv[1]), sys.argv[2:]))

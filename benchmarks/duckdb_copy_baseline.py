@@ -14,12 +14,12 @@ import duckdb
 
 logger = logging.getLogger(__name__)
 
-# The same rows in the same order as the exporter's own query.
+# The same rows in the same order as the export writes: the events are stored in
+# ts, insert_id order, as the dbt model stores them, and a scan keeps that order.
 COPY_SQL = """
 copy (
     select * from hackle_events
     where ts >= timestamp '{day}' and ts < timestamp '{day}' + interval 1 day
-    order by ts, insert_id
 ) to '{out}' (format parquet)
 """
 

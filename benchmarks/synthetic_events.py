@@ -99,7 +99,8 @@ EVENTS_CHUNK_SQL = f"""
 insert into hackle_events
 with draws as ({_DRAWS})
 select
-    timestamp '{{day}}' + to_milliseconds(h1 % {MS_PER_DAY}) as ts,
+    timestamp '{{day}}'
+        + to_milliseconds({{first_ms}} + h1 % ({{last_ms}} - {{first_ms}})) as ts,
     event_name as event_key,
     case
         when h2 % 10 < 6 then map(
@@ -133,6 +134,7 @@ select
         [{_OSNAME}, {_APP_VERSION}, {_OS_VERSION}, {_APP_VERSION}]
     ) as platform_properties
 from draws
+order by ts, insert_id
 """
 
 # One rejected row per thousand events, and two duplicates removed, so that the
@@ -161,11 +163,20 @@ select 'UTC' as partition_timezone,
 
 
 def write_export_day(con: duckdb.DuckDBPyConnection, day: date, rows: int) -> None:
-    """Replace the exporter's relations with one ready day of ``rows`` events."""
+    """Replace the exporter's relations with one ready day of ``rows`` events.
+
+    Events are stored in ``ts, insert_id`` order, as the dbt model stores them on
+    DuckDB: each chunk holds the events of its own stretch of the day, sorted.
+    """
     con.execute(EVENTS_TABLE_SQL)
     for start in range(0, rows, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, rows)
-        con.execute(EVENTS_CHUNK_SQL.format(day=day, start=start, stop=stop))
+        first_ms, last_ms = start * MS_PER_DAY // rows, stop * MS_PER_DAY // rows
+        con.execute(
+            EVENTS_CHUNK_SQL.format(
+                day=day, start=start, stop=stop, first_ms=first_ms, last_ms=last_ms
+            )
+        )
         logger.debug("generated events %d to %d of %d", start, stop, rows)
     complete_until = day + timedelta(days=1, hours=1)
     con.execute(
