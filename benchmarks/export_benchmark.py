@@ -29,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 from child_process import Measured, run_measured
 from synthetic_events import add_generic_day, create_generic_table, write_export_day
 
@@ -176,7 +178,27 @@ def measure_export(workdir: Path, rows: int, export_args: Sequence[str]) -> None
         peak_rss_mb=export.peak_rss_mb,
     )
     ratio = export_rate / baseline_rate if baseline_rate else 0.0
-    _line("export_vs_baseline", rows=rows, ratio=ratio)
+    parts = sorted((dest / f"dt={EXPORT_DAY}").glob("part-*.parquet"))
+    same_order = _same_insert_ids(workdir / "baseline.parquet", parts)
+    _line("export_vs_baseline", rows=rows, ratio=ratio, same_order=same_order)
+
+
+def _same_insert_ids(baseline: Path, parts: Sequence[Path]) -> bool:
+    """Whether the baseline and the parts, in name order, hold the same insert ids.
+
+    The same rows in the same order: the baseline must write what the export
+    writes, or it is no yardstick.
+    """
+    wanted = pq.read_table(baseline, columns=["insert_id"]).column(0)
+    written = pa.chunked_array(
+        [
+            chunk
+            for part in parts
+            for chunk in pq.read_table(part, columns=["insert_id"]).column(0).chunks
+        ],
+        type=wanted.type,
+    )
+    return bool(wanted.equals(written))
 
 
 def _dbt(workdir: Path, db: Path, full_refresh: bool, vars_json: str) -> Measured:

@@ -62,6 +62,8 @@ def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> 
         for key in ("seconds", "rows_per_second", "peak_rss_mb"):
             assert float(lines[name][key]) > 0
     float(lines["export_vs_baseline"]["ratio"])
+    # The baseline wrote the same rows in the same order as the export.
+    assert lines["export_vs_baseline"]["same_order"] == "True"
     float(lines["dbt_new_day_vs_day1"]["ratio"])
 
     # The export really published the day, and the dbt builds really built rows.
