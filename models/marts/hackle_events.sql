@@ -64,4 +64,6 @@ final as (
         on exported_events.event_row_id = event_maps.event_row_id
 )
 
+-- stored in the order the exporter writes, where the warehouse keeps it
 select * from final
+{{ hackle_storage_order(['ts', 'insert_id']) }}
