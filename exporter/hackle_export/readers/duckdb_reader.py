@@ -51,6 +51,9 @@ class DuckDBReader(MartQueries):
             self._con = duckdb.connect(str(path), read_only=True)
             self._con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             self._con.execute("set enable_progress_bar = false")
+            # Each range of a day is read by the thread that encodes it, so the
+            # ranges already keep the cores busy; more threads per query would
+            # only hold more buffers.
             self._con.execute("set threads = 1")
         except duckdb.Error as exc:
             raise ExportError(
@@ -182,9 +185,8 @@ class DuckDBReader(MartQueries):
                     cursor, self._relation(EVENTS), start_utc, end_utc
                 )
                 if not in_order:
-                    # Small days (and tables made by hand) sort in no time; a
-                    # large one shows in the run's time and memory, and --verbose
-                    # says why.
+                    # Not a warning: a small day sorts in no time, and only a
+                    # large one shows, in the run's time and memory.
                     logger.info(
                         "%s.%s is not stored in ts, insert_id order between %s and "
                         "%s UTC, so DuckDB sorts those rows first, which is slower "
