@@ -3,9 +3,11 @@
     rebuild their days (day_window.sql) from those tables rather than from the
     whole history. An incremental run re-reads only the source rows received
     since the re-read start, and rows with no receipt time at all; the model
-    stg_reread_window holds that instant for the whole run. Both tables replace
-    whole every day that a re-read row falls on (the `hackle_replace_reread`
-    strategy; insert_overwrite of those day partitions on BigQuery). -#}
+    stg_reread_window holds that instant, and every model that filters by it
+    reads it from there, so that all of them agree even in a later run that
+    builds only some of them. Both tables replace whole every day that a re-read
+    row falls on (the `hackle_replace_reread` strategy; insert_overwrite of those
+    day partitions on BigQuery). -#}
 
 {% macro hackle_built_relation(name) -%}
     {#- The warehouse relation of one of this project's models as it stands now,
@@ -87,18 +89,13 @@
 
 {% macro hackle_is_reread(received_at) -%}
     {#- True for a row that this run re-reads: received since the re-read start, or
-        without a receipt time. A view reads the start when it is queried, so that
-        it always agrees with the tables built from it; a table reads it once,
-        when the model runs. Always true in unit tests. -#}
+        without a receipt time. The start is written into the model's SQL as a
+        literal, which lets the database filter the source rows before any other
+        work; a view keeps it until it is built again, which is why
+        stg_reread_window is only built together with the views that read it.
+        Always true in unit tests. -#}
     {%- if model.resource_type == 'unit_test' -%}
         true
-    {%- elif model.config.materialized == 'view' -%}
-        coalesce(
-            {{ received_at }} >= (
-                select reread_start from {{ ref('stg_reread_window') }}
-            ),
-            true
-        )
     {%- else -%}
         {%- set start = hackle_reread_start_value() -%}
         {%- if start is none -%}
@@ -111,6 +108,30 @@
                 ),
                 true
             )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro hackle_check_reread_views_selected() -%}
+    {#- stg_reread_window may only change together with the views that copy its
+        value into their SQL: a view left out of the run would keep reading the
+        rows of an earlier start. -#}
+    {%- if execute and model.unique_id in selected_resources -%}
+        {%- set missing = [] -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.config.enabled
+                and node.config.materialized == 'view'
+                and model.unique_id in node.depends_on.nodes
+                and node.unique_id not in selected_resources -%}
+            {%- do missing.append(node.name) -%}
+        {%- endfor -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "stg_reread_window is built without the views that read it ("
+                ~ missing | join(', ') ~ "); select them too, for example with"
+                ~ " --select stg_reread_window+"
+            ) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

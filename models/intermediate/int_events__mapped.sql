@@ -1,19 +1,28 @@
 {#- Every source row with the event-mapping seed applied: its event_key and, where
-    the seed names one, the event property whose value is its metric. -#}
+    the seed names one, the event property whose value is its metric. On an
+    incremental run, only the rows it re-reads (see stg_reread_window). -#}
+
+{#- reading the properties costs a pass over every JSON property column, so it is
+    left out when the seed names no metric property for an enabled source kind -#}
+{%- set reads_properties = hackle_mapping_names_metric_properties() %}
 
 with
 
 events as (
     select * from {{ ref('int_events__unioned') }}
+    where {{ hackle_is_reread('received_at') }}
 ),
 
 mapping as (
     select * from {{ ref('hackle_event_mapping') }}
 ),
 
+{%- if reads_properties %}
+
 properties as (
     select * from {{ ref('int_properties__unioned') }}
 ),
+{%- endif %}
 
 -- a kind's own mapping row wins, whole, over a row for every kind (`*`)
 with_mapping as (
@@ -38,6 +47,8 @@ with_mapping as (
         and any_kind.source_event_name = events.event_name
 ),
 
+{%- if reads_properties %}
+
 -- the named metric property of each event; among keys that differ only in case,
 -- the one already in lowercase, then the first in byte order
 metric_values as (
@@ -61,6 +72,7 @@ metric_values as (
         and properties.property_scope = 'event'
         and lower(properties.property_key) = lower(wanted.metric_property)
 ),
+{%- endif %}
 
 final as (
     select
@@ -79,20 +91,26 @@ final as (
         with_mapping.session_id,
         with_mapping.ga_session_id,
         with_mapping.ga_device_id,
+        {%- if reads_properties %}
         case
             when with_mapping.metric_property is not null
                 then metric_values.property_value
             else with_mapping.metric_text
         end as metric_text,
+        {%- else %}
+        with_mapping.metric_text,
+        {%- endif %}
         with_mapping.osname_raw,
         with_mapping.version_raw,
         with_mapping.os_version,
         with_mapping.app_version,
         with_mapping.properties_are_valid
     from with_mapping
+    {%- if reads_properties %}
     left join metric_values
         on with_mapping.event_row_id = metric_values.event_row_id
         and metric_values.key_rank = 1
+    {%- endif %}
 )
 
 select * from final

@@ -1,7 +1,8 @@
-{#- Read by the staging property models when they are queried, and by the models
-    that keep rows between runs (macros/incremental/reread_window.sql), so that
-    all of them agree on what the run re-reads, even in a later run that selects
-    only some of them. -#}
+{#- Read when they run by the staging property models, int_events__mapped and the
+    models that keep rows between runs (macros/incremental/reread_window.sql), so
+    that all of them agree on what the run re-reads; built only together with the
+    views among them. -#}
+{{ hackle_check_reread_views_selected() }}
 
 with
 
