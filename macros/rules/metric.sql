@@ -72,3 +72,24 @@
 {% macro duckdb__hackle_decimal_from_text(text, decimal_type) -%}
     try_cast({{ text }} as {{ decimal_type }})
 {%- endmacro %}
+
+
+{% macro hackle_mapping_names_metric_properties() -%}
+    {#- True when the event-mapping seed names a metric property for an enabled
+        source kind (or for every kind), so that int_events__mapped must read the
+        events' properties; true as well where it cannot tell (at parse time, in unit
+        tests, before the seed is loaded). -#}
+    {%- set mapping = ref('hackle_event_mapping') -%}
+    {%- if not execute or model.resource_type == 'unit_test' or adapter.get_relation(
+        database=mapping.database, schema=mapping.schema, identifier=mapping.identifier
+    ) is none -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*)
+        from {{ mapping }}
+        where source_kind in ('{{ (var('sources') + ['*']) | join("', '") }}')
+            and not {{ hackle_is_blank('metric_property') }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}
