@@ -200,7 +200,7 @@ def test_an_incremental_run_re_reads_only_rows_received_in_its_window(
     assert project.query("select reread_start from stg_reread_window") == [(None,)]
 
 
-def test_a_kept_table_is_not_rebuilt_whole_from_a_partial_read(
+def test_a_partial_selection_cannot_leave_the_reread_window_inconsistent(
     make_project: Callable[[], Project],
 ) -> None:
     project = _source_project(make_project)
@@ -217,3 +217,10 @@ def test_a_kept_table_is_not_rebuilt_whole_from_a_partial_read(
     )
     assert result.returncode != 0
     assert "dbt build --full-refresh --select stg_reread_window+" in result.stdout
+
+    # the views copy the window's start into their SQL: they must follow it
+    result = project.dbt(
+        "build", "--select", "stg_reread_window", *PRODUCTION, vars=VARS, check=False
+    )
+    assert result.returncode != 0
+    assert "built without the views that read it" in result.stdout
