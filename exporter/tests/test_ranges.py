@@ -158,3 +158,21 @@ def test_row_groups_are_cut_into_the_same_chunks_however_the_stream_is_cut() -> 
     assert grouped([3, 30, 0, 24]) == expected
     tables = list(row_groups([pa.record_batch({"n": pa.array(values)})], 25, 10))
     assert [n for t in tables for n in t.column("n").to_pylist()] == values
+
+
+def test_split_day_gives_naive_utc_cuts_when_ts_has_a_time_zone(
+    project: Project,
+) -> None:
+    project.execute(
+        "create or replace table hackle_events as select * replace "
+        "(timezone('UTC', ts) as ts) from hackle_events"
+    )
+    reader = DuckDBReader(project.db)
+    try:
+        ranges = reader.split_day(START, END, 2, 10)
+    finally:
+        reader.close()
+
+    assert len(ranges) == 2
+    assert all(cut.tzinfo is None for range_ in ranges for cut in range_)
+    assert START < ranges[0][1] < END

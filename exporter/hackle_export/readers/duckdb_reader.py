@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -167,6 +167,9 @@ class DuckDBReader(MartQueries):
                 break
             share = total * (len(cuts) + 1) / ranges
             if counted and counted + count > share:
+                # Naive UTC, like the day's own bounds, whatever type ts has.
+                if second.tzinfo is not None:
+                    second = second.astimezone(UTC).replace(tzinfo=None)
                 cuts.append(second)
             counted += count
         bounds = [start_utc, *cuts, end_utc]
