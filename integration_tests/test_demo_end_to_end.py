@@ -71,7 +71,7 @@ def test_every_summary_day_is_published_with_success_last(
         assert "_SUCCESS" in names
         parts = [folder / n for n in sorted(names - {"_SUCCESS"})]
         assert parts
-        assert all(re.fullmatch(r"part-\d{5}-.+\.parquet", p.name) for p in parts)
+        assert all(re.fullmatch(r"part-\d{7}-.+\.parquet", p.name) for p in parts)
         success = folder / "_SUCCESS"
         assert success.stat().st_size == 0
         assert all(success.stat().st_mtime_ns >= p.stat().st_mtime_ns for p in parts)

@@ -53,10 +53,11 @@ def new_run_id() -> str:
 def part_name(range_index: int, index: int, run_id: str) -> str:
     """The file name of part ``index`` of a day's range ``range_index``.
 
-    ``part-RRNNN-<run>.parquet``: the range in two digits, the part within it in
-    three (more past 999). It never starts with ``_`` or ``.``.
+    ``part-RRNNNNN-<run>.parquet``: the range in two digits and the part within
+    it in five, so that names sort in the order of the rows (up to 100000 files
+    a range). It never starts with ``_`` or ``.``.
     """
-    return f"part-{range_index:02d}{index:03d}-{run_id}.parquet"
+    return f"part-{range_index:02d}{index:05d}-{run_id}.parquet"
 
 
 @dataclass(frozen=True)

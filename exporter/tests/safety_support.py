@@ -113,7 +113,7 @@ def part_files(folder: Path) -> list[Path]:
 
 
 def run_id_of(name: str) -> str:
-    """``part-00003-<run>.parquet`` -> ``<run>``."""
+    """``part-0000003-<run>.parquet`` -> ``<run>``."""
     return name.removesuffix(".parquet").split("-", 2)[2]
 
 

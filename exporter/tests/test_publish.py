@@ -112,8 +112,8 @@ def test_success_is_empty_and_newer_than_every_part(project: Project) -> None:
     assert all(not p.name.startswith(("_", ".")) for p in parts)
     run_ids = {p.name.split("-", 2)[2] for p in parts}
     assert len(run_ids) == 1
-    # part-RRNNN: two ranges of the day, each numbering its own files from 0.
-    numbers = [(int(p.name[5:7]), int(p.name[7:10])) for p in parts]
+    # part-RRNNNNN: two ranges of the day, each numbering its own files from 0.
+    numbers = [(int(p.name[5:7]), int(p.name[7:12])) for p in parts]
     assert {r for r, _ in numbers} == {0, 1}
     for range_index in (0, 1):
         files = [n for r, n in numbers if r == range_index]

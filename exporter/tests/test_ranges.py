@@ -21,6 +21,7 @@ from hackle_export.cli import main
 from hackle_export.exit_codes import ExitCode
 from hackle_export.export import row_groups
 from hackle_export.readers.duckdb_reader import DuckDBReader
+from hackle_export.writer import part_name
 
 START = datetime(2024, 1, 1)
 END = START + timedelta(days=1)
@@ -88,7 +89,7 @@ def test_a_small_day_is_one_range_and_one_file(project: Project) -> None:
     # 410 rows never fill two row groups of the default 100000.
     [part] = export(project)
 
-    assert part.name.startswith("part-00000-")
+    assert part.name.startswith("part-0000000-")
     assert pq.ParquetFile(part).metadata.num_rows == 410
 
 
@@ -176,3 +177,10 @@ def test_split_day_gives_naive_utc_cuts_when_ts_has_a_time_zone(
     assert len(ranges) == 2
     assert all(cut.tzinfo is None for range_ in ranges for cut in range_)
     assert START < ranges[0][1] < END
+
+
+def test_part_names_sort_in_the_order_of_the_rows_past_a_thousand_files() -> None:
+    run = "20240101T000000Z-abc"
+    names = [part_name(r, i, run) for r in (0, 1) for i in range(1500)]
+
+    assert sorted(names) == names

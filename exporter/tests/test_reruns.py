@@ -92,7 +92,7 @@ def test_row_groups_hold_batch_rows_and_footers_hold_no_run_or_time(
     recut_stream(monkeypatch, 3)
     export_and_keep(project, *SMALL_PARTS)
 
-    # Row groups of each range of the day, part-RRNNN grouped by RR.
+    # Row groups of each range of the day, part-RRNNNNN grouped by RR.
     groups: dict[str, list[int]] = {}
     for part in part_files(project.folder(DAY)):
         metadata = pq.ParquetFile(part).metadata
