@@ -31,6 +31,7 @@ from hackle_export.readers.base import (
     SourceStatus,
     WarehouseReader,
 )
+from hackle_export.row_order import RowOrder
 from hackle_export.schema import IdentifiersFormat
 from hackle_export.writer import PartWriter, WrittenPart, new_run_id
 
@@ -275,24 +276,40 @@ def _write_ranges(
     """
     if len(ranges) == 1:
         return [_write_range(ranges[0], options, day_lock, threading.Event())]
+    reader = ranges[0].reader
     abandon = threading.Event()
+    first_failure: list[BaseException] = []
+    guard = threading.Lock()
+
+    def abandon_all() -> None:
+        abandon.set()
+        # A range may be waiting for the warehouse (a sort, say) rather than at
+        # its next batch: stop it there.
+        reader.interrupt()
+
+    def write(each: _Range) -> tuple[list[WrittenPart], int]:
+        try:
+            return _write_range(each, options, day_lock, abandon)
+        except BaseException as exc:
+            with guard:
+                if not abandon.is_set():
+                    first_failure.append(exc)
+                    abandon_all()
+            raise
+
     with ThreadPoolExecutor(
         max_workers=len(ranges), thread_name_prefix="hackle-range"
     ) as pool:
-        futures = [
-            pool.submit(_write_range, each, options, day_lock, abandon)
-            for each in ranges
-        ]
+        futures = [pool.submit(write, each) for each in ranges]
         try:
             wait(futures, return_when=FIRST_EXCEPTION)
-        finally:
-            # Also on Ctrl-C in this thread: the ranges stop at their next batch.
-            if not all(future.done() and not future.exception() for future in futures):
-                abandon.set()
-    failures = [f.exception() for f in futures if f.exception() is not None]
-    first = next((e for e in failures if not isinstance(e, _Abandoned)), None)
-    if first is not None:
-        raise first
+        except BaseException:
+            # Ctrl-C or SIGTERM in this thread: the ranges stop too.
+            with guard:
+                abandon_all()
+            raise
+    if first_failure:
+        raise first_failure[0]
     return [future.result() for future in futures]
 
 
@@ -334,13 +351,17 @@ def _conformed(
     day_lock: lock.DayLock,
     abandon: threading.Event,
 ) -> Iterator[pa.RecordBatch]:
-    """Conform each batch, after checking for a stop and for the day's lock."""
+    """Conform each batch, after checking for a stop and for the day's lock, and
+    check that the rows come in order, each once."""
+    order = RowOrder()
     for batch in batches:
         interrupt.check()
         day_lock.check()
         if abandon.is_set():
             raise _Abandoned("another range of the day failed")
-        yield conformer.conform(batch)
+        conformed = conformer.conform(batch)
+        order.check(conformed)
+        yield conformed
 
 
 def _announce_parts(parts: Sequence[WrittenPart], announced: int) -> int:

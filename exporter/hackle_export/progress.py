@@ -373,5 +373,8 @@ class ProgressReader:
     ) -> AbstractContextManager[pa.RecordBatchReader]:
         return self._counted(self._reader.stream_events(start_utc, end_utc, batch_rows))
 
+    def interrupt(self) -> None:
+        self._reader.interrupt()
+
     def close(self) -> None:
         self._reader.close()

@@ -7,10 +7,15 @@ sorting. A table in any other order is sorted by DuckDB; both give the same byte
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -184,3 +189,90 @@ def test_part_names_sort_in_the_order_of_the_rows_past_a_thousand_files() -> Non
     names = [part_name(r, i, run) for r in (0, 1) for i in range(1500)]
 
     assert sorted(names) == names
+
+
+def test_a_repeated_ts_and_insert_id_is_refused_however_the_day_is_stored(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.execute(
+        "insert into hackle_events select * replace ('event_9' as event_key) "
+        "from hackle_events where ts = (select min(ts) from hackle_events) limit 1"
+    )
+    project.rebuild_summary()
+    for stored_in_order in (False, True):
+        if stored_in_order:
+            store_in_order(project)
+        code = project.run("--date", DAY, *SMALL_PARTS)
+
+        assert code == ExitCode.CONTRACT_VIOLATION
+        assert "appears more than once at ts 2024-01-01 00:00:00" in (
+            capsys.readouterr().err
+        )
+        assert not project.success(DAY).exists()
+
+
+def test_a_failing_range_stops_another_that_waits_on_the_warehouse(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store_in_order(project)
+    project.execute(
+        "update hackle_events set event_key = null "
+        "where ts = (select min(ts) from hackle_events)"
+    )
+    interrupted = threading.Event()
+    stream_events = DuckDBReader.stream_events
+
+    @contextmanager
+    def waiting_second_range(
+        self: DuckDBReader, start: datetime, end: datetime, batch_rows: int
+    ) -> Iterator[pa.RecordBatchReader]:
+        if start != START:
+            # As a long sort would: nothing comes until the query is stopped.
+            assert interrupted.wait(30), "the waiting range was never stopped"
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        with stream_events(self, start, end, batch_rows) as batches:
+            yield batches
+
+    monkeypatch.setattr(DuckDBReader, "stream_events", waiting_second_range)
+    monkeypatch.setattr(DuckDBReader, "interrupt", lambda self: interrupted.set())
+
+    assert project.run("--date", DAY, *SMALL_PARTS) == ExitCode.CONTRACT_VIOLATION
+    assert interrupted.is_set()
+    err = capsys.readouterr().err
+    assert "column event_key is null" in err
+    assert "Interrupted" not in err
+    assert not project.success(DAY).exists()
+
+
+def test_interrupt_stops_a_sort_in_flight(project: Project) -> None:
+    # Two million rows stored against the order: DuckDB has to sort them first.
+    project.execute(
+        "create or replace table hackle_events as select * replace ("
+        "timestamp '2024-01-01' + to_milliseconds(hash(i) % 86400000) as ts, "
+        "printf('%032d', i) as insert_id) "
+        "from (select * from hackle_events limit 1), range(2000000) as t(i)"
+    )
+    reader = DuckDBReader(project.db)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with reader.stream_events(START, END, 1000) as batches:
+                for _ in batches:
+                    pass
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=read)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.3)
+    reader.interrupt()
+    thread.join(60)
+    reader.close()
+
+    assert not thread.is_alive()
+    assert failures and isinstance(failures[0], duckdb.InterruptException), failures
+    assert time.monotonic() - started < 20

@@ -115,6 +115,10 @@ class WarehouseReader(Protocol):
         """
         ...
 
+    def interrupt(self) -> None:
+        """Stop the streams in flight, from another thread; each raises in its own."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
@@ -149,6 +153,10 @@ class MartQueries:
         a second scan of the day.
         """
         return [(start_utc, end_utc)]
+
+    def interrupt(self) -> None:
+        """Nothing to stop from another thread: a day of one range is streamed in
+        the thread that a stop signal interrupts."""
 
     def source_status(self) -> SourceStatus:
         rows = self._fetch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from hackle_export.readers.base import (
     KeyTotals,
     MartQueries,
 )
+from hackle_export.row_order import Key, comparable, first_and_last, neighbours
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class DuckDBReader(MartQueries):
     def __init__(self, path: Path, schema: str = DEFAULT_SCHEMA) -> None:
         self.path = path
         self.schema = schema
+        # The cursors of the streams in flight, so that another thread can stop them.
+        self._streams: set[duckdb.DuckDBPyConnection] = set()
+        self._streams_guard = threading.Lock()
         try:
             self._con = duckdb.connect(str(path), read_only=True)
             self._con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
@@ -182,6 +187,9 @@ class DuckDBReader(MartQueries):
         # A cursor of its own, so that an abandoned stream never blocks the next
         # query on the main connection, and streams can run side by side.
         cursor = self._con.cursor()
+        with self._streams_guard:
+            self._streams.add(cursor)
+        batches: pa.RecordBatchReader | None = None
         try:
             try:
                 in_order = _stored_in_order(
@@ -217,7 +225,19 @@ class DuckDBReader(MartQueries):
                 ) from exc
             yield batches
         finally:
+            with self._streams_guard:
+                self._streams.discard(cursor)
+            # The stream keeps the database open until it is released, and an
+            # error's traceback may keep the stream itself for a while.
+            if batches is not None:
+                batches.close()
             cursor.close()
+
+    def interrupt(self) -> None:
+        """Stop the streams in flight; each raises in the thread that reads it."""
+        with self._streams_guard:
+            for cursor in self._streams:
+                cursor.interrupt()
 
     def close(self) -> None:
         self._con.close()
@@ -234,31 +254,20 @@ def _stored_in_order(
     A scan keeps the order the rows were stored in, so when the model stored them
     sorted, the day needs no sort: reading two narrow columns proves it.
     """
-    keys = cursor.sql(
+    last: Key | None = None
+    with cursor.sql(
         f"select ts, insert_id from {relation} where ts >= ? and ts < ?",
         params=[start_utc, end_utc],
-    ).to_arrow_reader(FETCH_ROWS)
-    last: tuple[Any, Any] | None = None
-    for batch in keys:
-        if batch.num_rows == 0:
-            continue
-        ts, insert_id = batch.column(0), batch.column(1)
-        first = (ts[0].as_py(), insert_id[0].as_py())
-        # A null never compares; the conformer refuses it with its own message.
-        if last is not None and None not in first + last and first < last:
-            return False
-        if not _ascending(ts, insert_id):
-            return False
-        last = (ts[-1].as_py(), insert_id[-1].as_py())
+    ).to_arrow_reader(FETCH_ROWS) as keys:
+        for batch in keys:
+            if batch.num_rows == 0:
+                continue
+            ts, insert_id = batch.column(0), batch.column(1)
+            first, batch_last = first_and_last(ts, insert_id)
+            if last is not None and comparable(first, last) and first < last:
+                return False
+            backwards, _ = neighbours(ts, insert_id)
+            if pc.any(backwards).as_py():
+                return False
+            last = batch_last
     return True
-
-
-def _ascending(ts: pa.Array, insert_id: pa.Array) -> bool:
-    """Whether every row's (ts, insert_id) is at least the one before it."""
-    previous_ts, next_ts = ts.slice(0, len(ts) - 1), ts.slice(1)
-    previous_id, next_id = insert_id.slice(0, len(ts) - 1), insert_id.slice(1)
-    backwards = pc.or_(
-        pc.less(next_ts, previous_ts),
-        pc.and_(pc.equal(next_ts, previous_ts), pc.less(next_id, previous_id)),
-    )
-    return not pc.any(backwards).as_py()
