@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dest",
         required=True,
-        help="folder or file:// URL that holds the dt=YYYY-MM-DD folders",
+        help="folder, file:// URL, s3://bucket/prefix or gs://bucket/prefix that "
+        "holds the dt=YYYY-MM-DD folders",
     )
     parser.add_argument(
         "--identifiers-format",
