@@ -6,41 +6,20 @@ the order itself and says when it has to sort.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from dbt_support import Project
+from test_incremental_days import PRODUCTION
+from test_incremental_days import VARS as GENERIC_VARS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "exporter"))
+from hackle_export.readers.duckdb_reader import DuckDBReader, _stored_in_order
 
-from hackle_export.readers.duckdb_reader import (
-    DuckDBReader,
-    _stored_in_order,
-)
-
-PRODUCTION = ("--exclude-resource-type", "unit_test")
 NOT_IN_ORDER = "is not stored in ts, insert_id order"
 
-VARS = {
-    "sources": ["generic"],
-    "generic_schema": "app",
-    "generic_table": "events",
-    "generic_event_properties_json": None,
-    "generic_user_properties_json": None,
-    "generic_columns": {
-        "event_time": "occurred_at",
-        "received_at": "received_at",
-        "event_name": "event_name",
-        "event_id": "event_id",
-        "id": "device_id",
-        "device_id": "device_id",
-        "osname": "os_name",
-        "version": "app_version",
-    },
-    "sources_complete_until": "2030-01-01 00:00:00",
-}
+# The generic source of the incremental tests, declared complete so that every
+# built day can be exported.
+VARS = {**GENERIC_VARS, "sources_complete_until": "2030-01-01 00:00:00"}
 
 
 def _add_events(project: Project, first: int, count: int, day: str) -> None:
