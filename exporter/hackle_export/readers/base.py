@@ -125,7 +125,7 @@ class WarehouseReader(Protocol):
 
 
 class MartQueries:
-    """The queries on the summary, rejected and status marts, written once.
+    """The queries on the marts, written once (all but the day's stream).
 
     A reader supplies how to run a query (``_fetch``), how to name a relation
     (``_relation``) and how its driver binds a day (``_day_param``); the SQL and
@@ -142,6 +142,12 @@ class MartQueries:
 
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         """The placeholder for a day in SQL, and the parameters that fill it."""
+        raise NotImplementedError
+
+    def _range_param(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> tuple[str, list[Any]]:
+        """``start_utc <= ts < end_utc`` in SQL, and the parameters that fill it."""
         raise NotImplementedError
 
     def split_day(
@@ -229,3 +235,38 @@ class MartQueries:
             params,
         )
         return {str(reason): int(count) for reason, count in rows}
+
+    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
+        condition, params = self._range_param(start_utc, end_utc)
+        rows = self._fetch(
+            EVENTS,
+            f"select count(*) from {self._relation(EVENTS)} where {condition}",
+            params,
+        )
+        return int(rows[0][0])
+
+    def event_key_totals(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> dict[str, KeyTotals]:
+        condition, params = self._range_param(start_utc, end_utc)
+        rows = self._fetch(
+            EVENTS,
+            "select event_key, count(*), sum(metric_value) from "
+            f"{self._relation(EVENTS)} where {condition} "
+            "group by event_key order by event_key",
+            params,
+        )
+        return {
+            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
+            for key, count, total in rows
+        }
+
+    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
+        condition, params = self._range_param(start_utc, end_utc)
+        rows = self._fetch(
+            EVENTS,
+            f"select insert_id from {self._relation(EVENTS)} where {condition} "
+            "order by insert_id",
+            params,
+        )
+        return pa.array([row[0] for row in rows], pa.string())

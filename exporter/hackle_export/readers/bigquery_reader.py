@@ -16,7 +16,6 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -26,7 +25,6 @@ from hackle_export.errors import ConfigError, ContractViolation, ExportError
 from hackle_export.profiles import Target
 from hackle_export.readers.base import (
     EVENTS,
-    KeyTotals,
     MartQueries,
 )
 from hackle_export.schema import (
@@ -398,6 +396,13 @@ class BigQueryReader(MartQueries):
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         return "@day", [("day", "DATE", day)]
 
+    def _range_param(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> tuple[str, list[Any]]:
+        # The ts filter is on the partitioning column: only the day's partitions
+        # are scanned.
+        return "ts >= @start_utc and ts < @end_utc", _bounds(start_utc, end_utc)
+
     def _fetch(
         self,
         relation: str,
@@ -422,39 +427,6 @@ class BigQueryReader(MartQueries):
             f"{self.project}.{self.dataset} has no relation {relation}; run dbt "
             "build for this target first"
         )
-
-    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
-        rows = self._fetch(
-            EVENTS,
-            f"select count(*) from {self._relation(EVENTS)} "
-            "where ts >= @start_utc and ts < @end_utc",
-            _bounds(start_utc, end_utc),
-        )
-        return int(rows[0][0])
-
-    def event_key_totals(
-        self, start_utc: datetime, end_utc: datetime
-    ) -> dict[str, KeyTotals]:
-        rows = self._fetch(
-            EVENTS,
-            f"select event_key, count(*), sum(metric_value) from "
-            f"{self._relation(EVENTS)} where ts >= @start_utc and ts < @end_utc "
-            "group by event_key order by event_key",
-            _bounds(start_utc, end_utc),
-        )
-        return {
-            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
-            for key, count, total in rows
-        }
-
-    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
-        rows = self._fetch(
-            EVENTS,
-            f"select insert_id from {self._relation(EVENTS)} "
-            f"where ts >= @start_utc and ts < @end_utc order by insert_id",
-            _bounds(start_utc, end_utc),
-        )
-        return pa.array([row[0] for row in rows], pa.string())
 
     @contextmanager
     def stream_events(

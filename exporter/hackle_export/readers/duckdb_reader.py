@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from hackle_export.errors import ConfigError, ContractViolation, ExportError
 from hackle_export.profiles import Target
 from hackle_export.readers.base import (
     EVENTS,
-    KeyTotals,
     MartQueries,
 )
 from hackle_export.row_order import Key, comparable, first_and_last, neighbours
@@ -106,43 +104,16 @@ class DuckDBReader(MartQueries):
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         return "?", [day]
 
+    def _range_param(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> tuple[str, list[Any]]:
+        return "ts >= ? and ts < ?", [start_utc, end_utc]
+
     def _missing(self, relation: str) -> ConfigError:
         return ConfigError(
             f"{self.path} has no relation {self.schema}.{relation}; run dbt build "
             "for this target first"
         )
-
-    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
-        rows = self._fetch(
-            EVENTS,
-            f"select count(*) from {self._relation(EVENTS)} where ts >= ? and ts < ?",
-            [start_utc, end_utc],
-        )
-        return int(rows[0][0])
-
-    def event_key_totals(
-        self, start_utc: datetime, end_utc: datetime
-    ) -> dict[str, KeyTotals]:
-        rows = self._fetch(
-            EVENTS,
-            f"select event_key, count(*), sum(metric_value) from "
-            f"{self._relation(EVENTS)} where ts >= ? and ts < ? "
-            "group by event_key order by event_key",
-            [start_utc, end_utc],
-        )
-        return {
-            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
-            for key, count, total in rows
-        }
-
-    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
-        rows = self._fetch(
-            EVENTS,
-            f"select insert_id from {self._relation(EVENTS)} "
-            f"where ts >= ? and ts < ? order by insert_id",
-            [start_utc, end_utc],
-        )
-        return pa.array([row[0] for row in rows], pa.string())
 
     def split_day(
         self, start_utc: datetime, end_utc: datetime, parts: int, min_rows: int

@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,7 +39,6 @@ from hackle_export.errors import ConfigError, ContractViolation, ExportError
 from hackle_export.profiles import Target
 from hackle_export.readers.base import (
     EVENTS,
-    KeyTotals,
     MartQueries,
 )
 from hackle_export.schema import COLUMNS, MAP_COLUMNS, MAP_TYPE, METRIC_TYPE
@@ -394,6 +392,11 @@ class RedshiftReader(MartQueries):
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         return "%s", [day]
 
+    def _range_param(
+        self, start_utc: datetime, end_utc: datetime
+    ) -> tuple[str, list[Any]]:
+        return "ts >= %s and ts < %s", [start_utc, end_utc]
+
     def _fetch(
         self, relation: str, sql: str, params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
@@ -420,14 +423,6 @@ class RedshiftReader(MartQueries):
         except Exception:
             logger.debug("rollback after a failed query failed too", exc_info=True)
 
-    def count_events(self, start_utc: datetime, end_utc: datetime) -> int:
-        rows = self._fetch(
-            EVENTS,
-            f"select count(*) from {self._relation(EVENTS)} where ts >= %s and ts < %s",
-            [start_utc, end_utc],
-        )
-        return int(rows[0][0])
-
     def _unload(self, statement: str, folder: str) -> None:
         cursor = self._con.cursor()
         try:
@@ -442,30 +437,6 @@ class RedshiftReader(MartQueries):
             ) from exc
         finally:
             cursor.close()
-
-    def event_key_totals(
-        self, start_utc: datetime, end_utc: datetime
-    ) -> dict[str, KeyTotals]:
-        rows = self._fetch(
-            EVENTS,
-            f"select event_key, count(*), sum(metric_value) from "
-            f"{self._relation(EVENTS)} where ts >= %s and ts < %s "
-            "group by event_key order by event_key",
-            [start_utc, end_utc],
-        )
-        return {
-            str(key): KeyTotals(int(count), Decimal(str(total or 0)))
-            for key, count, total in rows
-        }
-
-    def insert_ids(self, start_utc: datetime, end_utc: datetime) -> pa.Array:
-        rows = self._fetch(
-            EVENTS,
-            f"select insert_id from {self._relation(EVENTS)} "
-            f"where ts >= %s and ts < %s order by insert_id",
-            [start_utc, end_utc],
-        )
-        return pa.array([row[0] for row in rows], pa.string())
 
     @contextmanager
     def stream_events(
