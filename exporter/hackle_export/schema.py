@@ -67,6 +67,15 @@ def arrow_schema(identifiers_format: IdentifiersFormat) -> pa.Schema:
     return pa.schema([pa.field(name, types[name], nullable=False) for name in COLUMNS])
 
 
+def stream_schema(ts_type: pa.DataType = TS_TYPE) -> pa.Schema:
+    """The contract's columns as a reader hands them over: nullable (the conformer
+    marks them required), identifiers as a map, and ``ts`` as ``ts_type``."""
+    return pa.schema(
+        pa.field(f.name, ts_type if f.name == "ts" else f.type)
+        for f in arrow_schema(IdentifiersFormat.MAP)
+    )
+
+
 @dataclass(frozen=True)
 class ParquetLeaf:
     """One leaf column as a Parquet footer describes it."""

@@ -34,6 +34,7 @@ from hackle_export.schema import (
     METRIC_TYPE,
     STRING_COLUMNS,
     TS_TYPE,
+    stream_schema,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,18 +47,7 @@ EXTENSION_NAME_KEY = b"ARROW:extension:name"
 
 # The types every batch has after conversion; the conformer then marks the
 # columns required.
-CONVERTED_SCHEMA = pa.schema(
-    [
-        ("ts", TS_TYPE),
-        ("event_key", pa.string()),
-        ("identifiers", MAP_TYPE),
-        ("insert_id", pa.string()),
-        ("metric_value", METRIC_TYPE),
-        ("user_properties", MAP_TYPE),
-        ("event_properties", MAP_TYPE),
-        ("platform_properties", MAP_TYPE),
-    ]
-)
+CONVERTED_SCHEMA = stream_schema()
 
 SERVICE_ACCOUNT_METHODS = ("service-account", "service_account")
 KNOWN_METHODS = (

@@ -41,7 +41,12 @@ from hackle_export.readers.base import (
     EVENTS,
     MartQueries,
 )
-from hackle_export.schema import COLUMNS, MAP_COLUMNS, MAP_TYPE, METRIC_TYPE
+from hackle_export.schema import (
+    COLUMNS,
+    MAP_COLUMNS,
+    MAP_TYPE,
+    stream_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +57,7 @@ DEFAULT_SCHEMA = "public"
 
 # What a batch holds once the staged Parquet types are undone.
 STAGED_TS_TYPE = pa.timestamp("us")
-EVENT_SCHEMA = pa.schema(
-    [
-        ("ts", STAGED_TS_TYPE),
-        ("event_key", pa.string()),
-        ("identifiers", MAP_TYPE),
-        ("insert_id", pa.string()),
-        ("metric_value", METRIC_TYPE),
-        ("user_properties", MAP_TYPE),
-        ("event_properties", MAP_TYPE),
-        ("platform_properties", MAP_TYPE),
-    ]
-)
+EVENT_SCHEMA = stream_schema(STAGED_TS_TYPE)
 
 FIX = "fix hackle_events and run dbt build again"
 
