@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import pyarrow.fs as pafs
 
@@ -215,9 +215,7 @@ class _LocalStore:
                 if attempt == _FOLDER_ATTEMPTS - 1:
                     raise
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            _write_to_disk(handle, data)
         return data
 
     def read(self) -> tuple[bytes, Token] | None:
@@ -236,9 +234,7 @@ class _LocalStore:
         # sees half a record.
         temporary = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            _write_to_disk(handle, data)
         os.replace(temporary, self.path)
         return data
 
@@ -250,6 +246,13 @@ class _LocalStore:
         # run has just written its lock into stays.
         with contextlib.suppress(OSError):
             os.rmdir(os.path.dirname(self.path))
+
+
+def _write_to_disk(handle: BinaryIO, data: bytes) -> None:
+    """Write ``data`` and wait until the disk holds it."""
+    handle.write(data)
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 class _FileSystemStore:
