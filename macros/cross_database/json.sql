@@ -25,9 +25,9 @@
 {%- endmacro %}
 
 {% macro default__hackle_json_entries_join(json, path, alias) -%}
-    {{ exceptions.raise_compiler_error(
-        "Exploding JSON objects into properties is not implemented for adapter '"
-        ~ adapter.type() ~ "'. Use plain property columns instead of a JSON column."
+    {{ hackle_not_implemented(
+        'Exploding JSON objects into properties', 'hackle_json_entries_join',
+        'or use plain property columns instead of a JSON column'
     ) }}
 {%- endmacro %}
 
@@ -59,8 +59,9 @@
 {%- endmacro %}
 
 {% macro default__hackle_json_is_object(json, path) -%}
-    {{ exceptions.raise_compiler_error(
-        "hackle_json_is_object is not implemented for adapter '" ~ adapter.type() ~ "'"
+    {{ hackle_not_implemented(
+        'Telling JSON objects from other text', 'hackle_json_is_object',
+        'DuckDB: json_valid and json_type'
     ) }}
 {%- endmacro %}
 

@@ -163,10 +163,9 @@
 {%- endmacro %}
 
 {% macro default__ga4_micros_to_timestamp(micros) -%}
-    {{ exceptions.raise_compiler_error(
-        "Reading GA4 microsecond timestamps is not implemented for adapter '"
-        ~ adapter.type() ~ "'; add a " ~ adapter.type()
-        ~ "__ga4_micros_to_timestamp macro (BigQuery: timestamp_micros)."
+    {{ hackle_not_implemented(
+        'Reading GA4 microsecond timestamps', 'ga4_micros_to_timestamp',
+        'BigQuery: timestamp_micros'
     ) }}
 {%- endmacro %}
 
@@ -182,10 +181,9 @@
 {%- endmacro %}
 
 {% macro default__ga4_nested_text(value) -%}
-    {{ exceptions.raise_compiler_error(
-        "Writing GA4 nested columns as text is not implemented for adapter '"
-        ~ adapter.type() ~ "'; add a " ~ adapter.type()
-        ~ "__ga4_nested_text macro (BigQuery: to_json_string)."
+    {{ hackle_not_implemented(
+        'Writing GA4 nested columns as text', 'ga4_nested_text',
+        'BigQuery: to_json_string'
     ) }}
 {%- endmacro %}
 
@@ -202,10 +200,9 @@
 {%- endmacro %}
 
 {% macro default__ga4_unnest_join(list, alias) -%}
-    {{ exceptions.raise_compiler_error(
-        "Unnesting GA4 key/value lists is not implemented for adapter '"
-        ~ adapter.type() ~ "'; add a " ~ adapter.type()
-        ~ "__ga4_unnest_join macro (BigQuery: cross join unnest(list) as alias)."
+    {{ hackle_not_implemented(
+        'Unnesting GA4 key/value lists', 'ga4_unnest_join',
+        'BigQuery: cross join unnest(list) as alias'
     ) }}
 {%- endmacro %}
 
@@ -222,10 +219,9 @@
 {%- endmacro %}
 
 {% macro default__ga4_param_value(list, key) -%}
-    {{ exceptions.raise_compiler_error(
-        "Reading one GA4 parameter is not implemented for adapter '"
-        ~ adapter.type() ~ "'; add a " ~ adapter.type()
-        ~ "__ga4_param_value macro (BigQuery: a subquery over unnest(list))."
+    {{ hackle_not_implemented(
+        'Reading one GA4 parameter', 'ga4_param_value',
+        'BigQuery: a subquery over unnest(list)'
     ) }}
 {%- endmacro %}
 
