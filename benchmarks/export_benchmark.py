@@ -222,6 +222,26 @@ def _dbt(workdir: Path, db: Path, args: Sequence[str], vars_json: str) -> Measur
     return measured
 
 
+def _time_split(workdir: Path, measured: Measured) -> dict[str, float]:
+    """Where a build's time went, from dbt's own ``run_results.json``.
+
+    ``startup_s`` is the time before dbt's first node (starting Python, reading
+    the project); ``models_s`` and ``tests_s`` add up each node's own time, so on
+    more than one thread they can exceed the wall time between them.
+    """
+    results = json.loads((workdir / "target" / "run_results.json").read_text())
+    node_seconds = {"model": 0.0, "test": 0.0}
+    for result in results["results"]:
+        kind = result["unique_id"].split(".", 1)[0]
+        if kind in node_seconds:
+            node_seconds[kind] += float(result["execution_time"])
+    return {
+        "startup_s": max(measured.seconds - float(results["elapsed_time"]), 0.0),
+        "models_s": node_seconds["model"],
+        "tests_s": node_seconds["test"],
+    }
+
+
 def _built_events(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute("select count(*) from main.hackle_events").fetchone()
@@ -266,6 +286,7 @@ def measure_dbt(workdir: Path, events_per_day: int, history_days: int) -> None:
         events=events_per_day,
         seconds=day1.seconds,
         hackle_events_rows=_built_events(db),
+        **_time_split(workdir, day1),
     )
 
     for index in range(1, history_days):
@@ -289,6 +310,7 @@ def measure_dbt(workdir: Path, events_per_day: int, history_days: int) -> None:
         events=events_per_day,
         seconds=new_day.seconds,
         hackle_events_rows=_built_events(db),
+        **_time_split(workdir, new_day),
     )
     ratio = new_day.seconds / day1.seconds if day1.seconds else 0.0
     _line("dbt_new_day_vs_day1", ratio=ratio)

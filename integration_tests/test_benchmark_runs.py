@@ -65,6 +65,11 @@ def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> 
     # The baseline wrote the same rows in the same order as the export.
     assert lines["export_vs_baseline"]["same_order"] == "True"
     float(lines["dbt_new_day_vs_day1"]["ratio"])
+    # Each measured build says where its time went, from dbt's run results.
+    for name in ("dbt_day1", "dbt_new_day"):
+        assert float(lines[name]["models_s"]) > 0
+        assert float(lines[name]["tests_s"]) > 0
+        assert 0 < float(lines[name]["startup_s"]) < float(lines[name]["seconds"])
 
     # The export really published the day, and the dbt builds really built rows.
     day = workdir / "bucket" / "dt=2024-06-01"
