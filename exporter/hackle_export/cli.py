@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import time
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 PACKAGE_LOGGER = "hackle_export"
 # Ranges of a day written at once; each holds a batch in memory.
 MAX_WRITERS = 16
+# A batch is one row group held in memory; ten million rows already need gigabytes.
+MAX_BATCH_ROWS = 10_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -194,17 +197,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         )
     if (args.start is None) != (args.end is None):
         raise UsageError("--start and --end go together; give both")
-    args.date = parse_day(args.date, "--date") if args.date else None
+    # An empty --date (an unset variable in a job) is a mistake, not "yesterday".
+    args.date = parse_day(args.date, "--date") if args.date is not None else None
     if args.start is not None:
         args.range = day_range(
             parse_day(args.start, "--start"), parse_day(args.end, "--end")
         )
     else:
         args.range = None
-    if args.max_file_mb <= 0:
-        raise UsageError(f"--max-file-mb {args.max_file_mb} must be above 0")
-    if args.batch_rows <= 0:
-        raise UsageError(f"--batch-rows {args.batch_rows} must be above 0")
+    if not math.isfinite(args.max_file_mb) or args.max_file_mb <= 0:
+        raise UsageError(
+            f"--max-file-mb {args.max_file_mb} must be a number of MiB above 0"
+        )
+    if not 1 <= args.batch_rows <= MAX_BATCH_ROWS:
+        raise UsageError(
+            f"--batch-rows {args.batch_rows} must be between 1 and {MAX_BATCH_ROWS}"
+        )
     if not 1 <= args.writers <= MAX_WRITERS:
         raise UsageError(
             f"--writers {args.writers} must be between 1 and {MAX_WRITERS}"

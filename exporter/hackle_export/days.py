@@ -16,6 +16,10 @@ from hackle_export.errors import ConfigError, UsageError
 logger = logging.getLogger(__name__)
 
 ONE_DAY = timedelta(days=1)
+# A day's bounds in UTC reach up to a day beyond it either way (time zone offsets,
+# the next day's start), so the first and last dates Python holds are no export day.
+FIRST_DAY = date.min + ONE_DAY
+LAST_DAY = date.max - ONE_DAY
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,17 @@ def parse_day(text: str, option: str) -> date:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise UsageError(
             f"{option} {text!r} is not a date; write it as YYYY-MM-DD"
         ) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(
+            f"{option} {text} is outside the days an export can cover "
+            f"({FIRST_DAY} to {LAST_DAY}); give the day the events belong to"
+        )
+    return day
 
 
 def day_range(start: date, end: date) -> list[date]:

@@ -95,7 +95,10 @@ def _load_yaml(path: Path) -> Any:
 def _hint(path: Path) -> str:
     if path.name == PROJECT_FILE:
         return "run from the dbt project folder or pass --project-dir"
-    return "pass --profiles-dir or set DBT_PROFILES_DIR to the folder holding it"
+    return (
+        "put profiles.yml in the current folder, pass --profiles-dir, or set "
+        "DBT_PROFILES_DIR to the folder holding it"
+    )
 
 
 def find_profiles_dir(

@@ -37,8 +37,15 @@ def error_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
         (["--date", "2024/01/01"], "YYYY-MM-DD"),
         (["--date", "20240101"], "YYYY-MM-DD"),
         (["--date", "2024-02-30"], "YYYY-MM-DD"),
+        # An unset variable in a job gives an empty day, which is no day.
+        (["--date", ""], "YYYY-MM-DD"),
+        (["--date", "9999-12-31"], "outside the days"),
+        (["--date", "0001-01-01"], "outside the days"),
         (["--max-file-mb", "0"], "--max-file-mb"),
+        (["--max-file-mb", "nan"], "--max-file-mb"),
+        (["--max-file-mb", "inf"], "--max-file-mb"),
         (["--batch-rows", "-5"], "--batch-rows"),
+        (["--batch-rows", "99999999999999"], "between 1 and"),
         (["--identifiers-format", "text"], "invalid choice"),
         (["--unknown"], "unrecognized arguments"),
     ],
@@ -226,6 +233,17 @@ def test_missing_duckdb_file_is_a_configuration_error(
     assert "does not exist" in error_lines(capsys)[0]
 
 
+def test_a_file_that_is_not_duckdb_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.db.write_bytes(b"not a database" * 100)
+    assert project.run("--date", "2024-01-01") == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert "is not a DuckDB database" in line
+    assert "path:" in line
+    assert not project.dest.exists()
+
+
 def test_bad_partition_time_zone_is_a_configuration_error(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -294,6 +312,23 @@ def test_profiles_in_the_current_folder_are_used_without_flags(
     monkeypatch.chdir(project.root)
     monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
     assert main(["--dest", "out", "--date", "2024-01-01"]) == ExitCode.OK
+
+
+def test_missing_profiles_names_every_place_they_can_be(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    (project.root / "profiles.yml").unlink()
+    monkeypatch.chdir(project.root)
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["--dest", "out", "--date", "2024-01-01"]) == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert "does not exist" in line
+    for place in ("current folder", "--profiles-dir", "DBT_PROFILES_DIR"):
+        assert place in line
 
 
 def test_most_severe_code_follows_the_documented_order() -> None:

@@ -59,6 +59,11 @@ class DuckDBReader(MartQueries):
             # only hold more buffers.
             self._con.execute("set threads = 1")
         except duckdb.Error as exc:
+            if "not a valid DuckDB database file" in str(exc):
+                raise ConfigError(
+                    f"{path} is not a DuckDB database; point the target's path: at "
+                    "the file dbt builds"
+                ) from exc
             raise ExportError(
                 f"could not open the DuckDB file {path} read-only ({exc}); make sure "
                 "no dbt run is writing to it and try again"
