@@ -19,11 +19,16 @@ DEMO_VARS := {sources_complete_until: "2030-01-01 00:00:00"}
 TEST_DIR := build/test
 TEST_DB := $(TEST_DIR)/hackle.duckdb
 
-.PHONY: help demo test lint dbt-test pytest clean
+# make benchmark ROWS=20000000 BENCHMARK_ARGS=--skip-dbt
+ROWS ?= 5000000
+BENCHMARK_ARGS ?=
+
+.PHONY: help demo test benchmark lint dbt-test pytest clean
 
 help:
 	@echo "make demo   build the sample on DuckDB and export every day into $(DEMO_DEST)/"
 	@echo "make test   run every test (ruff, dbt build with all tests, pytest)"
+	@echo "make benchmark [ROWS=N] [BENCHMARK_ARGS=...]  time the export and dbt's daily build"
 	@echo "make clean  remove the virtual environment and build output"
 
 $(STAMP): pyproject.toml
@@ -61,6 +66,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint dbt-test pytest
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/export_benchmark.py --rows $(ROWS) $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) build target dbt_packages logs

@@ -31,8 +31,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 from child_process import Measured, run_measured
 from synthetic_events import add_generic_day, create_generic_table, write_export_day
+
+from hackle_export.cli import parse_args as parse_export_args
+from hackle_export.errors import UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,20 @@ GENERIC_TABLE = "events"
 PRODUCTION = ("--exclude-resource-type", "unit_test")
 FULL_BUILD = ("build", *PRODUCTION, "--full-refresh")
 INCREMENTAL_BUILD = ("build", *PRODUCTION)
+# hackle-export options the benchmark gives itself: where the day is and goes.
+OWN_EXPORT_OPTIONS = frozenset(
+    {
+        "--project-dir",
+        "--profiles-dir",
+        "--target",
+        "--date",
+        "--start",
+        "--end",
+        "--all-days",
+        "--dest",
+        "--dry-run",
+    }
+)
 
 EXPORT_PROFILES = """\
 hackle_export:
@@ -248,18 +266,23 @@ def _built_events(db: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def measure_dbt(workdir: Path, events_per_day: int, history_days: int) -> None:
+def measure_dbt(
+    workdir: Path, events_per_day: int, history_days: int, lookback_days: int | None
+) -> None:
     """Time day 1 built alone, then one new day after ``history_days`` days."""
     workdir.mkdir()
     shutil.copy(REPO / "profiles.example.yml", workdir / "profiles.yml")
     db = workdir / "dbt.duckdb"
-    vars_json = json.dumps(
-        {
-            "sources": ["generic"],
-            "generic_schema": GENERIC_SCHEMA,
-            "generic_table": GENERIC_TABLE,
-        }
-    )
+    dbt_vars: dict[str, object] = {
+        "sources": ["generic"],
+        "generic_schema": GENERIC_SCHEMA,
+        "generic_table": GENERIC_TABLE,
+    }
+    if lookback_days is None:
+        project = yaml.safe_load((REPO / "dbt_project.yml").read_text("utf-8"))
+        lookback_days = int(project["vars"]["hackle_export"]["lookback_days"])
+    dbt_vars["lookback_days"] = lookback_days
+    vars_json = json.dumps(dbt_vars)
 
     def add_day(index: int) -> None:
         with duckdb.connect(str(db)) as con:
@@ -307,6 +330,7 @@ def measure_dbt(workdir: Path, events_per_day: int, history_days: int) -> None:
     _line(
         "dbt_new_day",
         day=history_days + 1,
+        lookback_days=lookback_days,
         events=events_per_day,
         seconds=new_day.seconds,
         hackle_events_rows=_built_events(db),
@@ -317,10 +341,35 @@ def measure_dbt(workdir: Path, events_per_day: int, history_days: int) -> None:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return value
+
+
+def _not_negative(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
+    return int(text)
+
+
+def _check_export_args(parser: argparse.ArgumentParser, export_args: list[str]) -> None:
+    """Refuse exporter options that the benchmark sets itself, or that are wrong,
+    before minutes go into generating the day."""
+    for arg in export_args:
+        option = arg.split("=", 1)[0]
+        if option in OWN_EXPORT_OPTIONS:
+            parser.error(
+                f"--export-arg={arg}: the benchmark sets {option} itself; "
+                "pass only options that change how the day is written"
+            )
+    try:
+        parse_export_args(["--dest", "bucket", "--date", str(EXPORT_DAY), *export_args])
+    except UsageError as exc:
+        parser.error(f"--export-arg: {exc}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -346,6 +395,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="days built before the new day is added (default 30)",
     )
     parser.add_argument(
+        "--lookback-days",
+        type=_not_negative,
+        help="the project's lookback_days for the dbt builds (default: the "
+        "project's own, 3)",
+    )
+    parser.add_argument(
         "--skip-export", action="store_true", help="measure only the dbt builds"
     )
     parser.add_argument(
@@ -365,7 +420,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "e.g. --export-arg=--batch-rows=200000",
     )
     parser.add_argument("--verbose", action="store_true", help="debug logs")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.skip_export and args.skip_dbt:
+        parser.error("--skip-export and --skip-dbt together leave nothing to measure")
+    _check_export_args(parser, args.export_arg)
+    return args
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
@@ -383,7 +442,9 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     if not args.skip_export:
         measure_export(workdir, args.rows, args.export_arg)
     if not args.skip_dbt:
-        measure_dbt(workdir / "dbt", args.events_per_day, args.history_days)
+        measure_dbt(
+            workdir / "dbt", args.events_per_day, args.history_days, args.lookback_days
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -398,6 +459,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="hackle-bench-") as folder:
                 run(args, Path(folder))
         else:
+            if args.workdir.exists() and not args.workdir.is_dir():
+                raise BenchmarkError(
+                    f"{args.workdir} is not a folder; give a new or empty --workdir"
+                )
             if args.workdir.exists() and any(args.workdir.iterdir()):
                 raise BenchmarkError(
                     f"{args.workdir} is not empty; give a new or empty --workdir"

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "export_benchmark.py"
 
@@ -35,6 +37,8 @@ def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> 
             "2000",
             "--history-days",
             "3",
+            "--lookback-days",
+            "1",
             "--workdir",
             str(workdir),
         ],
@@ -65,6 +69,7 @@ def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> 
     # The baseline wrote the same rows in the same order as the export.
     assert lines["export_vs_baseline"]["same_order"] == "True"
     float(lines["dbt_new_day_vs_day1"]["ratio"])
+    assert lines["dbt_new_day"]["lookback_days"] == "1"
     # Each measured build says where its time went, from dbt's run results.
     for name in ("dbt_day1", "dbt_new_day"):
         assert float(lines[name]["models_s"]) > 0
@@ -92,3 +97,46 @@ def test_the_benchmark_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "is not empty" in result.stderr
     assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_the_benchmark_refuses_a_workdir_that_is_a_file(tmp_path: Path) -> None:
+    workdir = tmp_path / "results.txt"
+    workdir.write_text("mine", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--skip-dbt", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "is not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert workdir.read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--rows", "abc"], "'abc' is not a positive whole number"),
+        (["--rows", "0"], "is not a positive whole number"),
+        (["--lookback-days", "-1"], "is not a whole number, 0 or more"),
+        (["--skip-export", "--skip-dbt"], "leave nothing to measure"),
+        # Checked with the exporter's own rules before any day is generated.
+        (["--export-arg=--bogus"], "unrecognized arguments: --bogus"),
+        (["--export-arg=--writers=99"], "--writers 99 must be between 1 and 16"),
+        (["--export-arg=--dest=elsewhere"], "the benchmark sets --dest itself"),
+    ],
+)
+def test_the_benchmark_refuses_bad_options_before_any_work(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
+    workdir = tmp_path / "bench"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--workdir", str(workdir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert not workdir.exists()
