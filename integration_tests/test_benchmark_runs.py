@@ -86,22 +86,18 @@ def test_the_benchmark_measures_a_small_export_and_dbt_build(tmp_path: Path) -> 
     )
 
 
-def test_the_benchmark_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
-    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--skip-dbt", "--workdir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 1
-    assert "is not empty" in result.stderr
-    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
-
-
-def test_the_benchmark_refuses_a_workdir_that_is_a_file(tmp_path: Path) -> None:
-    workdir = tmp_path / "results.txt"
-    workdir.write_text("mine", encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("full", "is not empty"), ("results.txt", "is not a folder")],
+)
+def test_the_benchmark_refuses_a_workdir_that_holds_something(
+    tmp_path: Path, name: str, words: str
+) -> None:
+    # A folder with a file of the user's in it, or a file of the user's.
+    mine = tmp_path / "full" / "keep.txt" if name == "full" else tmp_path / name
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_text("mine", encoding="utf-8")
+    workdir = tmp_path / name
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--skip-dbt", "--workdir", str(workdir)],
         capture_output=True,
@@ -109,9 +105,9 @@ def test_the_benchmark_refuses_a_workdir_that_is_a_file(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1
-    assert "is not a folder" in result.stderr
+    assert words in result.stderr
     assert "Traceback" not in result.stderr
-    assert workdir.read_text(encoding="utf-8") == "mine"
+    assert mine.read_text(encoding="utf-8") == "mine"
 
 
 @pytest.mark.parametrize(
