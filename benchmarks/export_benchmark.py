@@ -52,20 +52,19 @@ GENERIC_TABLE = "events"
 PRODUCTION = ("--exclude-resource-type", "unit_test")
 FULL_BUILD = ("build", *PRODUCTION, "--full-refresh")
 INCREMENTAL_BUILD = ("build", *PRODUCTION)
-# hackle-export options the benchmark gives itself: where the day is and goes.
-OWN_EXPORT_OPTIONS = frozenset(
-    {
-        "--project-dir",
-        "--profiles-dir",
-        "--target",
-        "--date",
-        "--start",
-        "--end",
-        "--all-days",
-        "--dest",
-        "--dry-run",
-    }
+# What hackle-export is told by the benchmark itself: where the day is and goes.
+OWN_EXPORT_OPTIONS = (
+    "project_dir",
+    "profiles_dir",
+    "target",
+    "date",
+    "range",
+    "all_days",
+    "dest",
+    "dry_run",
 )
+# Generated days are cut into milliseconds; a billion rows already need ~170 GB.
+MAX_ROWS = 1_000_000_000
 
 EXPORT_PROFILES = """\
 hackle_export:
@@ -196,6 +195,8 @@ def measure_export(workdir: Path, rows: int, export_args: Sequence[str]) -> None
         seconds=export.seconds,
         rows_per_second=export_rate,
         peak_rss_mb=export.peak_rss_mb,
+        # The options passed with --export-arg, which change what is measured.
+        options=" ".join(export_args) or "defaults",
     )
     ratio = export_rate / baseline_rate if baseline_rate else 0.0
     parts = sorted((dest / f"dt={EXPORT_DAY}").glob("part-*.parquet"))
@@ -350,6 +351,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _row_count(text: str) -> int:
+    rows = _positive(text)
+    if rows > MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"{text} is more than {MAX_ROWS} rows")
+    return rows
+
+
 def _not_negative(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number, 0 or more")
@@ -357,19 +365,25 @@ def _not_negative(text: str) -> int:
 
 
 def _check_export_args(parser: argparse.ArgumentParser, export_args: list[str]) -> None:
-    """Refuse exporter options that the benchmark sets itself, or that are wrong,
-    before minutes go into generating the day."""
-    for arg in export_args:
-        option = arg.split("=", 1)[0]
-        if option in OWN_EXPORT_OPTIONS:
-            parser.error(
-                f"--export-arg={arg}: the benchmark sets {option} itself; "
-                "pass only options that change how the day is written"
-            )
+    """Refuse exporter options that are wrong, or that change what the benchmark
+    sets itself (in any spelling the exporter accepts), before minutes go into
+    generating the day."""
+    own = ["--dest", str(Path("bucket").absolute()), "--date", str(EXPORT_DAY)]
     try:
-        parse_export_args(["--dest", "bucket", "--date", str(EXPORT_DAY), *export_args])
+        expected = parse_export_args(own)
+        given = parse_export_args([*own, *export_args])
     except UsageError as exc:
         parser.error(f"--export-arg: {exc}")
+    changed = [
+        "--" + name.replace("_", "-")
+        for name in OWN_EXPORT_OPTIONS
+        if getattr(given, name) != getattr(expected, name)
+    ]
+    if changed:
+        parser.error(
+            f"--export-arg: the benchmark sets {', '.join(sorted(changed))} itself; "
+            "pass only options that change how the day is written"
+        )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -378,9 +392,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rows",
-        type=_positive,
-        default=1_000_000,
-        help="events in the exported day (default 1000000)",
+        type=_row_count,
+        default=5_000_000,
+        help=f"events in the exported day (default 5000000, at most {MAX_ROWS})",
     )
     parser.add_argument(
         "--events-per-day",
@@ -424,7 +438,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.skip_export and args.skip_dbt:
         parser.error("--skip-export and --skip-dbt together leave nothing to measure")
     _check_export_args(parser, args.export_arg)
+    if args.workdir is not None:
+        _check_workdir(parser, args.workdir)
     return args
+
+
+def _check_workdir(parser: argparse.ArgumentParser, workdir: Path) -> None:
+    if not str(workdir).strip():
+        parser.error("--workdir is empty; give a new or empty folder")
+    if workdir.exists() and not workdir.is_dir():
+        parser.error(f"--workdir {workdir} is not a folder; give a new or empty one")
+    if workdir.exists() and any(workdir.iterdir()):
+        parser.error(f"--workdir {workdir} is not empty; give a new or empty one")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
@@ -459,14 +484,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="hackle-bench-") as folder:
                 run(args, Path(folder))
         else:
-            if args.workdir.exists() and not args.workdir.is_dir():
-                raise BenchmarkError(
-                    f"{args.workdir} is not a folder; give a new or empty --workdir"
-                )
-            if args.workdir.exists() and any(args.workdir.iterdir()):
-                raise BenchmarkError(
-                    f"{args.workdir} is not empty; give a new or empty --workdir"
-                )
             args.workdir.mkdir(parents=True, exist_ok=True)
             run(args, args.workdir)
     except BenchmarkError as exc:

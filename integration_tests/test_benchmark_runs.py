@@ -104,7 +104,7 @@ def test_the_benchmark_refuses_a_workdir_that_holds_something(
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert words in result.stderr
     assert "Traceback" not in result.stderr
     assert mine.read_text(encoding="utf-8") == "mine"
@@ -121,6 +121,10 @@ def test_the_benchmark_refuses_a_workdir_that_holds_something(
         (["--export-arg=--bogus"], "unrecognized arguments: --bogus"),
         (["--export-arg=--writers=99"], "--writers 99 must be between 1 and 16"),
         (["--export-arg=--dest=elsewhere"], "the benchmark sets --dest itself"),
+        # The exporter takes a shortened option too; it is refused all the same.
+        (["--export-arg=--des=elsewhere"], "the benchmark sets --dest itself"),
+        (["--export-arg=--dry"], "the benchmark sets --dry-run itself"),
+        (["--rows", "99999999999999"], "is more than 1000000000 rows"),
     ],
 )
 def test_the_benchmark_refuses_bad_options_before_any_work(

@@ -88,6 +88,8 @@ def _load_yaml(path: Path) -> Any:
             return yaml.safe_load(handle)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path} does not exist; {_hint(path)}") from exc
+    except (IsADirectoryError, NotADirectoryError) as exc:
+        raise ConfigError(f"{path} is not a file; {_hint(path)}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML ({exc}); fix the file") from exc
 

@@ -244,6 +244,29 @@ def test_a_file_that_is_not_duckdb_is_a_configuration_error(
     assert not project.dest.exists()
 
 
+def test_a_duckdb_path_that_is_a_folder_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.db.unlink()
+    project.db.mkdir()
+    assert project.run("--date", "2024-01-01") == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert "is a folder" in line
+    assert not project.dest.exists()
+
+
+def test_a_profiles_dir_that_is_a_file_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = project.args("--date", "2024-01-01")
+    argv[argv.index("--profiles-dir") + 1] = str(project.root / "profiles.yml")
+    assert main(argv) == ExitCode.USAGE
+    [line] = error_lines(capsys)
+    assert "is not a file" in line
+    assert "--profiles-dir" in line
+    assert not project.dest.exists()
+
+
 def test_bad_partition_time_zone_is_a_configuration_error(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,6 +82,11 @@ class DuckDBReader(MartQueries):
         path = Path(raw_path)
         if not path.is_absolute():
             path = (cwd or Path.cwd()) / path
+        if path.is_dir():
+            raise ConfigError(
+                f"the DuckDB path {path} of target {target.name!r} is a folder; set "
+                "path: in profiles.yml to the file dbt builds"
+            )
         if not path.is_file():
             raise ConfigError(
                 f"the DuckDB file {path} of target {target.name!r} does not exist; "
