@@ -233,25 +233,22 @@ def test_missing_duckdb_file_is_a_configuration_error(
     assert "does not exist" in error_lines(capsys)[0]
 
 
-def test_a_file_that_is_not_duckdb_is_a_configuration_error(
-    project: Project, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project.db.write_bytes(b"not a database" * 100)
-    assert project.run("--date", "2024-01-01") == ExitCode.USAGE
-    [line] = error_lines(capsys)
-    assert "is not a DuckDB database" in line
-    assert "path:" in line
-    assert not project.dest.exists()
-
-
-def test_a_duckdb_path_that_is_a_folder_is_a_configuration_error(
-    project: Project, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [("text", "is not a DuckDB database"), ("folder", "is a folder")],
+)
+def test_a_duckdb_path_of_the_wrong_kind_is_a_configuration_error(
+    project: Project, capsys: pytest.CaptureFixture[str], kind: str, words: str
 ) -> None:
     project.db.unlink()
-    project.db.mkdir()
+    if kind == "folder":
+        project.db.mkdir()
+    else:
+        project.db.write_bytes(b"not a database" * 100)
     assert project.run("--date", "2024-01-01") == ExitCode.USAGE
     [line] = error_lines(capsys)
-    assert "is a folder" in line
+    assert words in line
+    assert "path:" in line
     assert not project.dest.exists()
 
 
