@@ -398,13 +398,6 @@ def row_groups(
         yield pa.Table.from_batches(group)
 
 
-def fixed_size_batches(
-    batches: Iterable[pa.RecordBatch], rows: int
-) -> Iterator[pa.RecordBatch]:
-    """Regroup ``batches`` into batches of exactly ``rows`` rows, the last fewer."""
-    return _cut(batches, itertools.repeat(rows))
-
-
 def _cut(
     batches: Iterable[pa.RecordBatch], sizes: Iterator[int]
 ) -> Iterator[pa.RecordBatch]:

@@ -21,7 +21,7 @@ from safety_support import DAY, SMALL_PARTS, contents, part_files, run_id_of
 
 from hackle_export.cli import main
 from hackle_export.exit_codes import ExitCode
-from hackle_export.export import fixed_size_batches
+from hackle_export.export import row_groups
 from hackle_export.readers.duckdb_reader import DuckDBReader
 
 
@@ -130,7 +130,9 @@ def test_rows_of_a_reexport_come_in_the_same_order(project: Project) -> None:
         ([], 10, []),
     ],
 )
-def test_fixed_size_batches(sizes: list[int], rows: int, expected: list[int]) -> None:
+def test_row_groups_of_one_chunk_each(
+    sizes: list[int], rows: int, expected: list[int]
+) -> None:
     values = iter(range(sum(sizes)))
     batches = [
         pa.record_batch(
@@ -139,7 +141,7 @@ def test_fixed_size_batches(sizes: list[int], rows: int, expected: list[int]) ->
         for size in sizes
     ]
 
-    regrouped = list(fixed_size_batches(batches, rows))
+    regrouped = list(row_groups(batches, rows, chunk_rows=rows))
 
     assert [b.num_rows for b in regrouped] == expected
     flat = [n for b in regrouped for n in b.column("n").to_pylist()]
