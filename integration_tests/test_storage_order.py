@@ -13,7 +13,7 @@ from dbt_support import Project
 from test_incremental_days import PRODUCTION
 from test_incremental_days import VARS as GENERIC_VARS
 
-from hackle_export.readers.duckdb_reader import DuckDBReader, _stored_in_order
+from hackle_export.readers.duckdb_reader import DuckDBReader
 
 NOT_IN_ORDER = "is not stored in ts, insert_id order"
 
@@ -44,11 +44,8 @@ def _days_in_order(project: Project) -> dict[date, bool]:
     ]
     reader = DuckDBReader(project.database)
     try:
-        cursor = reader._con.cursor()
         return {
-            day: _stored_in_order(
-                cursor,
-                '"main"."hackle_events"',
+            day: reader.stored_in_order(
                 datetime.combine(day, datetime.min.time()),
                 datetime.combine(day + timedelta(days=1), datetime.min.time()),
             )

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 
@@ -128,9 +128,14 @@ class MartQueries:
     """The queries on the marts, written once (all but the day's stream).
 
     A reader supplies how to run a query (``_fetch``), how to name a relation
-    (``_relation``) and how its driver binds a day (``_day_param``); the SQL and
-    the checks of what comes back are the same on every warehouse.
+    (``_relation``) and how its driver binds a value: its positional
+    ``placeholder``, or ``_day_param`` and ``_range_param`` of its own where the
+    driver binds by name. The SQL and the checks of what comes back are the same
+    on every warehouse.
     """
+
+    # The driver's positional placeholder, such as ``?`` or ``%s``.
+    placeholder: ClassVar[str] = ""
 
     def _fetch(
         self, relation: str, sql: str, params: Sequence[Any] = ()
@@ -142,13 +147,21 @@ class MartQueries:
 
     def _day_param(self, day: date) -> tuple[str, list[Any]]:
         """The placeholder for a day in SQL, and the parameters that fill it."""
-        raise NotImplementedError
+        return self._positional(), [day]
 
     def _range_param(
         self, start_utc: datetime, end_utc: datetime
     ) -> tuple[str, list[Any]]:
         """``start_utc <= ts < end_utc`` in SQL, and the parameters that fill it."""
-        raise NotImplementedError
+        mark = self._positional()
+        return f"ts >= {mark} and ts < {mark}", [start_utc, end_utc]
+
+    def _positional(self) -> str:
+        if not self.placeholder:
+            raise NotImplementedError(
+                f"{type(self).__name__} sets no placeholder and binds no values"
+            )
+        return self.placeholder
 
     def split_day(
         self, start_utc: datetime, end_utc: datetime, parts: int, min_rows: int

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,8 @@ def _quote(identifier: str) -> str:
 
 class DuckDBReader(MartQueries):
     """A :class:`~hackle_export.readers.base.WarehouseReader` over a DuckDB file."""
+
+    placeholder = "?"
 
     def __init__(self, path: Path, schema: str = DEFAULT_SCHEMA) -> None:
         self.path = path
@@ -111,14 +113,6 @@ class DuckDBReader(MartQueries):
                 "update the dbt project and run dbt build again"
             ) from exc
 
-    def _day_param(self, day: date) -> tuple[str, list[Any]]:
-        return "?", [day]
-
-    def _range_param(
-        self, start_utc: datetime, end_utc: datetime
-    ) -> tuple[str, list[Any]]:
-        return "ts >= ? and ts < ?", [start_utc, end_utc]
-
     def _missing(self, relation: str) -> ConfigError:
         return ConfigError(
             f"{self.path} has no relation {self.schema}.{relation}; run dbt build "
@@ -136,12 +130,13 @@ class DuckDBReader(MartQueries):
         whole_day = [(start_utc, end_utc)]
         if parts <= 1:
             return whole_day
+        condition, params = self._range_param(start_utc, end_utc)
         seconds = self._fetch(
             EVENTS,
             "select date_trunc('second', ts) as second, count(*) as row_count "
-            f"from {self._relation(EVENTS)} where ts >= ? and ts < ? "
+            f"from {self._relation(EVENTS)} where {condition} "
             "group by all order by second",
-            [start_utc, end_utc],
+            params,
         )
         total = sum(count for _, count in seconds)
         ranges = max(1, min(parts, total // max(1, min_rows)))
@@ -171,11 +166,10 @@ class DuckDBReader(MartQueries):
         with self._streams_guard:
             self._streams.add(cursor)
         batches: pa.RecordBatchReader | None = None
+        condition, params = self._range_param(start_utc, end_utc)
         try:
             try:
-                in_order = _stored_in_order(
-                    cursor, self._relation(EVENTS), start_utc, end_utc
-                )
+                in_order = self.stored_in_order(start_utc, end_utc, cursor)
                 if not in_order:
                     # Not a warning: a small day sorts in no time, and only a
                     # large one shows, in the run's time and memory.
@@ -191,10 +185,9 @@ class DuckDBReader(MartQueries):
                     )
                     cursor.execute(f"set memory_limit = '{SORT_MEMORY_LIMIT}'")
                 relation = cursor.sql(
-                    f"select * from {self._relation(EVENTS)} "
-                    "where ts >= ? and ts < ?"
+                    f"select * from {self._relation(EVENTS)} where {condition}"
                     + ("" if in_order else " order by ts, insert_id"),
-                    params=[start_utc, end_utc],
+                    params=params,
                 )
                 batches = relation.to_arrow_reader(min(batch_rows, FETCH_ROWS))
             except duckdb.CatalogException as exc:
@@ -214,6 +207,40 @@ class DuckDBReader(MartQueries):
                 batches.close()
             cursor.close()
 
+    def stored_in_order(
+        self,
+        start_utc: datetime,
+        end_utc: datetime,
+        cursor: duckdb.DuckDBPyConnection | None = None,
+    ) -> bool:
+        """Whether a plain scan gives the rows of the range in ts, insert_id order.
+
+        A scan keeps the order the rows were stored in, so when the model stored
+        them sorted, the day needs no sort: reading two narrow columns proves it.
+        """
+        condition, params = self._range_param(start_utc, end_utc)
+        keys_sql = (
+            f"select ts, insert_id from {self._relation(EVENTS)} where {condition}"
+        )
+        last: Key | None = None
+        with (
+            (cursor or self._con)
+            .sql(keys_sql, params=params)
+            .to_arrow_reader(FETCH_ROWS) as keys
+        ):
+            for batch in keys:
+                if batch.num_rows == 0:
+                    continue
+                ts, insert_id = batch.column(0), batch.column(1)
+                first, batch_last = first_and_last(ts, insert_id)
+                if last is not None and comparable(first, last) and first < last:
+                    return False
+                backwards, _ = neighbours(ts, insert_id)
+                if pc.any(backwards).as_py():
+                    return False
+                last = batch_last
+        return True
+
     def interrupt(self) -> None:
         """Stop the streams in flight; each raises in the thread that reads it."""
         with self._streams_guard:
@@ -222,33 +249,3 @@ class DuckDBReader(MartQueries):
 
     def close(self) -> None:
         self._con.close()
-
-
-def _stored_in_order(
-    cursor: duckdb.DuckDBPyConnection,
-    relation: str,
-    start_utc: datetime,
-    end_utc: datetime,
-) -> bool:
-    """Whether a plain scan gives the rows of the range in ts, insert_id order.
-
-    A scan keeps the order the rows were stored in, so when the model stored them
-    sorted, the day needs no sort: reading two narrow columns proves it.
-    """
-    last: Key | None = None
-    with cursor.sql(
-        f"select ts, insert_id from {relation} where ts >= ? and ts < ?",
-        params=[start_utc, end_utc],
-    ).to_arrow_reader(FETCH_ROWS) as keys:
-        for batch in keys:
-            if batch.num_rows == 0:
-                continue
-            ts, insert_id = batch.column(0), batch.column(1)
-            first, batch_last = first_and_last(ts, insert_id)
-            if last is not None and comparable(first, last) and first < last:
-                return False
-            backwards, _ = neighbours(ts, insert_id)
-            if pc.any(backwards).as_py():
-                return False
-            last = batch_last
-    return True

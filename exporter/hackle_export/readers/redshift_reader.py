@@ -335,6 +335,8 @@ def _connect_redshift(options: Mapping[str, Any]) -> Any:
 class RedshiftReader(MartQueries):
     """A :class:`~hackle_export.readers.base.WarehouseReader` over Redshift."""
 
+    placeholder = "%s"
+
     def __init__(
         self,
         connection: Any,
@@ -382,14 +384,6 @@ class RedshiftReader(MartQueries):
 
     def _relation(self, name: str) -> str:
         return f"{_quote(self.schema)}.{_quote(name)}"
-
-    def _day_param(self, day: date) -> tuple[str, list[Any]]:
-        return "%s", [day]
-
-    def _range_param(
-        self, start_utc: datetime, end_utc: datetime
-    ) -> tuple[str, list[Any]]:
-        return "ts >= %s and ts < %s", [start_utc, end_utc]
 
     def _fetch(
         self, relation: str, sql: str, params: Sequence[Any] = ()
