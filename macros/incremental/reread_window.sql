@@ -78,11 +78,16 @@
 {%- endmacro %}
 
 
-{% macro hackle_reread_depends_on() -%}
-    {#- Declares that a model reads stg_reread_window, for dbt's order of models.
-        Left out of unit tests, whose given rows stand in for every input. -#}
+{% macro hackle_reads_reread_window() -%}
+    {#- For a model that keeps rows between runs: declares that it reads
+        stg_reread_window, for dbt's order of models, and checks a build of it
+        whole (hackle_check_full_build_reads_everything). Left out of unit tests,
+        whose given rows stand in for every input. -#}
     {%- if model.resource_type != 'unit_test' -%}
         -- depends_on: {{ ref('stg_reread_window') }}
+        {%- if not is_incremental() -%}
+            {{ hackle_check_full_build_reads_everything() }}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -150,16 +155,14 @@
     {#- A model that keeps rows between runs and is built whole must see every
         source row; it cannot when stg_reread_window still holds the start of an
         earlier incremental run (the model was selected without it). -#}
-    {%- if model.resource_type != 'unit_test' -%}
-        {%- set start = hackle_reread_start_value() -%}
-        {%- if start is not none -%}
-            {{ exceptions.raise_compiler_error(
-                model.name ~ " is being built whole, but the staging models read only"
-                ~ " the rows received since " ~ start ~ ". Build it together with"
-                ~ " stg_reread_window: dbt build --full-refresh --select"
-                ~ " stg_reread_window+"
-            ) }}
-        {%- endif -%}
+    {%- set start = hackle_reread_start_value() -%}
+    {%- if start is not none -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ " is being built whole, but the staging models read only"
+            ~ " the rows received since " ~ start ~ ". Build it together with"
+            ~ " stg_reread_window: dbt build --full-refresh --select"
+            ~ " stg_reread_window+"
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 

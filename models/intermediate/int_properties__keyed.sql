@@ -10,10 +10,7 @@
     partition_by=hackle_partition_by('dt'),
     on_schema_change='fail'
 ) }}
-{{ hackle_reread_depends_on() }}
-{%- if not is_incremental() %}
-{{- hackle_check_full_build_reads_everything() }}
-{%- endif %}
+{{ hackle_reads_reread_window() }}
 
 with
 
